@@ -1,0 +1,30 @@
+# mien_add_plugin(<name> SOURCES <files...> [LINK <targets...>] [OUTPUT_DIRECTORY <dir>])
+#
+# Builds a plugin library libmien_<name>.so: a MODULE library with hidden visibility,
+# so only the entry symbol mien_plugin_entry_v1 is exported. C and C++ sources both work.
+include_guard(GLOBAL)
+function(mien_add_plugin name)
+  cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY" "SOURCES;LINK" ${ARGN})
+  if(NOT ARG_SOURCES)
+    message(FATAL_ERROR "mien_add_plugin(${name}): SOURCES is required")
+  endif()
+  add_library(${name} MODULE ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE mien::plugin_api ${ARG_LINK})
+  set_target_properties(${name} PROPERTIES
+    PREFIX "lib"
+    OUTPUT_NAME "mien_${name}"
+    C_VISIBILITY_PRESET hidden
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON
+    POSITION_INDEPENDENT_CODE ON)
+  # Export only the entry symbol, so two plugins built with different copies of a
+  # library (nlohmann_json, the C++ runtime's templates) can never bind to each other.
+  set(_script "${CMAKE_CURRENT_BINARY_DIR}/${name}.exports.map")
+  file(WRITE "${_script}" "{ global: mien_plugin_entry_v1; local: *; };\n")
+  target_link_options(${name} PRIVATE "LINKER:--version-script=${_script}")
+  if(ARG_OUTPUT_DIRECTORY)
+    set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIRECTORY}")
+  elseif(DEFINED MIEN_PLUGIN_OUTPUT_DIR)
+    set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${MIEN_PLUGIN_OUTPUT_DIR}")
+  endif()
+endfunction()
