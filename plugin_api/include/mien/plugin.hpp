@@ -1120,7 +1120,8 @@ struct Adapter {
 };
 
 template <typename... Cs>
-const mien_plugin_desc* plugin_descriptor(const char* name, const char* version, const char* license) {
+const mien_plugin_desc* plugin_descriptor(const char* name, const char* version, const char* license,
+                                          const char* build_info_json = nullptr) {
   // Built once; the static storage lives until the library is unloaded.
   static const mien_component_desc* const components[] = {Adapter<Cs>::descriptor()...};
   static const mien_plugin_desc desc = [&] {
@@ -1133,6 +1134,7 @@ const mien_plugin_desc* plugin_descriptor(const char* name, const char* version,
     d.license = license;
     d.components = components;
     d.num_components = static_cast<uint32_t>(sizeof...(Cs));
+    d.build_info_json = build_info_json;
     return d;
   }();
   return &desc;
@@ -1142,10 +1144,22 @@ const mien_plugin_desc* plugin_descriptor(const char* name, const char* version,
 }  // namespace mien
 
 // Emits the plugin's one exported symbol. List every component class once.
+// MIEN_PLUGIN_WITH_BUILD_INFO also names the libraries the plugin was built with
+// (a JSON object literal, e.g. "{\"opencv\": \"" CV_VERSION "\"}").
 #define MIEN_PLUGIN(NAME, VERSION, LICENSE, ...)                                             \
   extern "C" MIEN_EXPORT const mien_plugin_desc* mien_plugin_entry_v1(void) {                \
     try {                                                                                    \
       return ::mien::detail::plugin_descriptor<__VA_ARGS__>(NAME, VERSION, LICENSE);         \
+    } catch (...) {                                                                          \
+      return nullptr;                                                                        \
+    }                                                                                        \
+  }
+
+#define MIEN_PLUGIN_WITH_BUILD_INFO(NAME, VERSION, LICENSE, BUILD_INFO_JSON, ...)             \
+  extern "C" MIEN_EXPORT const mien_plugin_desc* mien_plugin_entry_v1(void) {                \
+    try {                                                                                    \
+      return ::mien::detail::plugin_descriptor<__VA_ARGS__>(NAME, VERSION, LICENSE,          \
+                                                            BUILD_INFO_JSON);                \
     } catch (...) {                                                                          \
       return nullptr;                                                                        \
     }                                                                                        \

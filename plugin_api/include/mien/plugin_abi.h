@@ -350,6 +350,9 @@ typedef struct mien_plugin_desc {
   const char* license;          /* SPDX id */
   const mien_component_desc* const* components;
   uint32_t num_components;
+  /* JSON object naming the libraries the plugin was built with and their versions,
+   * e.g. {"libtorch": "1.13.1", "opencv": "4.6.0"}, or NULL. `mien --version` shows them. */
+  const char* build_info_json;
 } mien_plugin_desc;
 
 /* The entry point: pure, no side effects, returns static data. */
