@@ -1,0 +1,431 @@
+// mien: the command line. Subcommands: run, validate, plugins, describe.
+#include <dlfcn.h>
+#include <link.h>
+
+#include <boost/program_options.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "core/diagnostics.hpp"
+#include "graph/experiment.hpp"
+#include "loader/catalog.hpp"
+#include "loader/plugin_library.hpp"
+#include "run/call_context.hpp"
+#include "run/console.hpp"
+#include "run/runner.hpp"
+#include "run/stored_value.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace mien::host;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitCancelled = 130;
+
+const char* kTopHelp = R"(mien: a workbench for explaining facial-expression classifiers
+
+Usage: mien <command> [options]
+
+Commands:
+  run EXPERIMENT.yaml       validate, then run an experiment graph into a run folder
+  validate EXPERIMENT.yaml  check an experiment without running anything (exit 0 when valid)
+  plugins                   list every component found on the plugin path
+  describe TYPE_ID          a component's parameters (with defaults) and ports
+
+Options:
+  -h, --help                this help; `mien <command> --help` for a command's options
+  --version                 versions of mien, the plugin ABI, LibTorch, OpenCV and the BLAS in use
+
+Plugins are looked for in the experiment's plugin_paths, in MIEN_PLUGIN_PATH
+(colon-separated folders or files) and in the build's and the installed plugin folder.
+)";
+
+// Plugin libraries read these when loaded, so they are set before any dlopen. Torch
+// parallelises with OpenMP; a second level of BLAS threads only fights it.
+void configure_threads(uint32_t threads) {
+  const std::string n = std::to_string(threads);
+  setenv("OMP_NUM_THREADS", n.c_str(), 0);
+  setenv("OPENBLAS_NUM_THREADS", "1", 0);
+  setenv("MKL_NUM_THREADS", "1", 0);
+}
+
+uint32_t default_threads() {
+  const unsigned hc = std::thread::hardware_concurrency();
+  return hc == 0 ? 1 : hc;
+}
+
+void print_load_problems(const std::vector<LoadProblem>& problems) {
+  for (const auto& p : problems) std::cerr << "warning: " << p.message << "\n";
+}
+
+Catalog load_catalog(const std::vector<std::string>& experiment_paths, bool report_problems) {
+  Catalog catalog;
+  const auto problems = load_plugins(plugin_search_path(experiment_paths), catalog);
+  if (report_problems) print_load_problems(problems);
+  return catalog;
+}
+
+std::vector<std::string> collect_args(int argc, char** argv, int from) {
+  std::vector<std::string> out;
+  for (int i = from; i < argc; ++i) out.emplace_back(argv[i]);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------
+// --version
+// ---------------------------------------------------------------------------------
+struct LoadedBlas {
+  std::string path;
+};
+
+int find_blas(dl_phdr_info* info, size_t, void* data) {
+  const std::string name = info->dlpi_name ? info->dlpi_name : "";
+  if (name.find("libblas") != std::string::npos || name.find("libopenblas") != std::string::npos ||
+      name.find("libmkl") != std::string::npos) {
+    auto* b = static_cast<LoadedBlas*>(data);
+    if (b->path.empty()) b->path = name;
+  }
+  return 0;
+}
+
+std::string blas_in_use() {
+  LoadedBlas b;
+  dl_iterate_phdr(find_blas, &b);
+  void* handle = nullptr;
+  if (b.path.empty()) {
+    // No plugin pulled a BLAS in: show what LibTorch would get (Debian's alternative).
+    handle = dlopen("libblas.so.3", RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) return "none found (install libopenblas0-pthread)";
+    dl_iterate_phdr(find_blas, &b);
+  } else {
+    handle = dlopen(b.path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+  }
+  std::string real = b.path;
+  std::error_code ec;
+  if (!real.empty()) real = fs::canonical(real, ec).string();
+  std::string name = "reference BLAS (slow: install libopenblas0-pthread)";
+  if (handle != nullptr) {
+    using ConfigFn = char* (*)();
+    if (auto fn = reinterpret_cast<ConfigFn>(dlsym(handle, "openblas_get_config"))) name = std::string("OpenBLAS ") + fn();
+    else if (dlsym(handle, "mkl_get_version") != nullptr) name = "Intel MKL";
+  }
+  return name + " (" + (real.empty() ? b.path : real) + ")";
+}
+
+int cmd_version() {
+  configure_threads(default_threads());
+  std::cout << "mien " << MIEN_VERSION << "\n";
+  std::cout << "plugin ABI " << MIEN_ABI_VERSION_MAJOR << "." << MIEN_ABI_VERSION_MINOR << "\n";
+  Catalog catalog = load_catalog({}, false);
+  // Libraries the plugins were built with, as they report them.
+  std::map<std::string, std::string> libs;
+  std::set<const mien_plugin_desc*> seen;
+  for (const ComponentEntry* e : catalog.all()) {
+    if (!e->library) continue;
+    const mien_plugin_desc* d = e->library->descriptor();
+    if (!seen.insert(d).second) continue;
+    if (!MIEN_HAS_FIELD(d, mien_plugin_desc, build_info_json) || d->build_info_json == nullptr) continue;
+    try {
+      for (const auto& [k, v] : json::parse(d->build_info_json).items())
+        if (!libs.count(k)) libs[k] = v.is_string() ? v.get<std::string>() : v.dump();
+    } catch (...) {
+    }
+  }
+  auto show = [&](const char* key, const char* label) {
+    std::cout << label << " " << (libs.count(key) ? libs[key] : "(no installed plugin uses it)") << "\n";
+  };
+  show("libtorch", "LibTorch");
+  show("opencv", "OpenCV");
+  show("dlib", "dlib");
+  std::cout << "BLAS " << blas_in_use() << "\n";
+  std::cout << "compute threads " << default_threads() << " (set with --threads)\n";
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------------
+// plugins / describe
+// ---------------------------------------------------------------------------------
+int cmd_plugins(const std::vector<std::string>& args) {
+  po::options_description desc("Usage: mien plugins [--json]\n\nLists every component found on the plugin path.\n\nOptions");
+  desc.add_options()("help,h", "this help")("json", "print a JSON array (type_id, version, kind, summary, library, plugin)");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return kExitOk;
+  }
+  Catalog catalog;
+  const auto problems = load_plugins(plugin_search_path({}), catalog);
+  print_load_problems(problems);
+  if (vm.count("json")) {
+    json arr = json::array();
+    for (const ComponentEntry* e : catalog.all())
+      arr.push_back({{"type_id", e->type_id},
+                     {"version", e->version},
+                     {"kind", kind_name(e->kind)},
+                     {"summary", e->summary},
+                     {"library", e->library_path},
+                     {"plugin", e->plugin_name},
+                     {"plugin_version", e->plugin_version}});
+    std::cout << arr.dump(2) << "\n";
+    return kExitOk;
+  }
+  size_t width = 10;
+  for (const ComponentEntry* e : catalog.all()) width = std::max(width, e->key().size());
+  for (const ComponentEntry* e : catalog.all()) {
+    std::cout << std::left << std::setw(static_cast<int>(width) + 2) << e->key() << std::setw(11) << kind_name(e->kind)
+              << e->summary << "  [" << fs::path(e->library_path).filename().string() << "]\n";
+  }
+  if (catalog.all().empty()) std::cout << "no plugins found; searched: MIEN_PLUGIN_PATH and " << MIEN_DEFAULT_PLUGIN_DIR << "\n";
+  return kExitOk;
+}
+
+std::string schema_type(const json& p) {
+  if (!p.contains("type")) return "any";
+  const json& t = p["type"];
+  std::string s;
+  if (t.is_array()) {
+    for (const auto& x : t) s += (s.empty() ? "" : "|") + x.get<std::string>();
+  } else {
+    s = t.get<std::string>();
+  }
+  if (s == "array" && p.contains("items") && p["items"].contains("type")) s = "array of " + p["items"]["type"].get<std::string>();
+  return s;
+}
+
+int cmd_describe(const std::vector<std::string>& args) {
+  po::options_description desc("Usage: mien describe TYPE_ID[@VERSION] [--json]\n\nA component's parameters (with defaults) and ports.\n\nOptions");
+  desc.add_options()("help,h", "this help")("json", "print JSON (type_id, version, kind, summary, library, params_schema, ports)")(
+      "type", po::value<std::string>(), "type id");
+  po::positional_options_description pos;
+  pos.add("type", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+  if (vm.count("help") || !vm.count("type")) {
+    std::cout << desc << "\n";
+    return vm.count("help") ? kExitOk : kExitUsage;
+  }
+  std::string id = vm["type"].as<std::string>();
+  std::optional<uint32_t> version;
+  if (auto at = id.find('@'); at != std::string::npos) {
+    version = static_cast<uint32_t>(std::stoul(id.substr(at + 1)));
+    id = id.substr(0, at);
+  }
+  Catalog catalog = load_catalog({}, false);
+  const ComponentEntry* e = catalog.find(id, version);
+  if (e == nullptr) {
+    std::cerr << "error: no component '" << vm["type"].as<std::string>() << "'";
+    const std::string hint = did_you_mean(id, catalog.type_ids());
+    if (!hint.empty()) std::cerr << "; " << hint;
+    std::cerr << "\n(`mien plugins` lists what is installed)\n";
+    return kExitUsage;
+  }
+  json ports = json::array();
+  for (const auto& p : e->ports) {
+    json jp = {{"name", p.name}, {"direction", p.dir == MIEN_PORT_IN ? "in" : "out"}, {"kind", value_kind_name(p.kind)},
+               {"optional", p.optional()}, {"multiple", p.multiple()}, {"doc", p.doc}};
+    if (p.requires_caps) jp["requires"] = capability_names(p.requires_caps);
+    ports.push_back(jp);
+  }
+  if (vm.count("json")) {
+    json out = {{"type_id", e->type_id}, {"version", e->version}, {"kind", kind_name(e->kind)}, {"summary", e->summary},
+                {"library", e->library_path}, {"plugin", e->plugin_name}, {"params_schema", e->schema}, {"ports", ports}};
+    if (e->kind == MIEN_KIND_MODEL) out["model_capabilities"] = capability_names(e->model_caps);
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << e->key() << " (" << kind_name(e->kind) << ")\n  " << e->summary << "\n  library: " << e->library_path << "\n";
+  if (e->kind == MIEN_KIND_MODEL) std::cout << "  models offer: " << capability_names(e->model_caps) << "\n";
+  std::cout << "\nParameters (with: ...):\n";
+  const json props = e->schema.value("properties", json::object());
+  const json required = e->schema.value("required", json::array());
+  if (props.empty()) std::cout << "  (none)\n";
+  for (const auto& [name, p] : props.items()) {
+    std::cout << "  " << name << " (" << schema_type(p) << ")";
+    if (p.contains("default")) std::cout << " = " << p["default"].dump();
+    else if (std::find(required.begin(), required.end(), name) != required.end()) std::cout << " [required]";
+    if (p.contains("minimum")) std::cout << " min " << p["minimum"].dump();
+    if (p.contains("maximum")) std::cout << " max " << p["maximum"].dump();
+    if (p.contains("enum")) std::cout << " one of " << p["enum"].dump();
+    std::cout << "\n      " << p.value("description", "") << "\n";
+  }
+  std::cout << "\nInputs (in: ...):\n";
+  bool any = false;
+  for (const auto& p : e->ports) {
+    if (p.dir != MIEN_PORT_IN) continue;
+    any = true;
+    std::cout << "  " << p.name << " (" << value_kind_name(p.kind) << (p.optional() ? ", optional" : "")
+              << (p.multiple() ? ", several" : "") << (p.requires_caps ? ", needs " + capability_names(p.requires_caps) : "")
+              << ")  " << p.doc << "\n";
+  }
+  if (!any) std::cout << "  (none)\n";
+  std::cout << "\nOutputs:\n";
+  for (const auto& p : e->ports)
+    if (p.dir == MIEN_PORT_OUT) std::cout << "  " << p.name << " (" << value_kind_name(p.kind) << ")  " << p.doc << "\n";
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------------
+// validate / run
+// ---------------------------------------------------------------------------------
+struct Loaded {
+  std::optional<ResolvedGraph> graph;
+  Diagnostics diags;
+  Catalog catalog;
+};
+
+void load_and_validate(const std::string& file, const std::vector<std::string>& sets, Loaded& out) {
+  Experiment exp = read_experiment(file, sets, out.diags);
+  const auto problems = load_plugins(plugin_search_path(exp.plugin_paths), out.catalog);
+  if (out.diags.has_errors()) {
+    print_load_problems(problems);
+    return;
+  }
+  out.graph = validate_experiment(exp, out.catalog, out.diags);
+  // Load problems matter when a component could not be found: show them then.
+  if (out.diags.has_errors()) print_load_problems(problems);
+}
+
+int cmd_validate(const std::vector<std::string>& args) {
+  po::options_description desc("Usage: mien validate EXPERIMENT.yaml [--set key.path=value ...]\n\n"
+                               "Checks the whole experiment (components, parameters, wiring) without running it;\n"
+                               "exit 0 when valid, 2 otherwise.\n\nOptions");
+  desc.add_options()("help,h", "this help")("set", po::value<std::vector<std::string>>()->composing(), "override a value, e.g. nodes.explain.use=explain.lime")(
+      "experiment", po::value<std::string>(), "experiment file");
+  po::positional_options_description pos;
+  pos.add("experiment", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+  if (vm.count("help") || !vm.count("experiment")) {
+    std::cout << desc << "\n";
+    return vm.count("help") ? kExitOk : kExitUsage;
+  }
+  const std::string file = vm["experiment"].as<std::string>();
+  configure_threads(default_threads());
+  Loaded l;
+  load_and_validate(file, vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{}, l);
+  std::cerr << l.diags.to_string();
+  if (l.diags.has_errors() || !l.graph) {
+    std::cerr << file << ": " << l.diags.error_count() << " problem" << (l.diags.error_count() == 1 ? "" : "s") << " found\n";
+    return kExitUsage;
+  }
+  std::cout << file << ": valid (" << l.graph->nodes.size() << " nodes)\n";
+  return kExitOk;
+}
+
+int cmd_run(const std::vector<std::string>& args) {
+  po::options_description desc("Usage: mien run EXPERIMENT.yaml [options]\n\n"
+                               "Validates, then runs the experiment. Nodes whose inputs and parameters did not\n"
+                               "change are taken from the cache. Ctrl-C stops at the next check and keeps what finished.\n\nOptions");
+  desc.add_options()("help,h", "this help")("set", po::value<std::vector<std::string>>()->composing(), "override a value, e.g. nodes.explain.use=explain.lime (repeatable)")(
+      "out", po::value<std::string>(), "run folder (default runs/<experiment>-<timestamp>)")(
+      "threads", po::value<uint32_t>(), "compute threads per node (default: the number of cores)")(
+      "no-cache", "recompute every node (the cache is refreshed)")(
+      "cache-dir", po::value<std::string>(), "cache folder (default: .cache beside the run folder)")(
+      "verbose,v", "also show debug lines")("quiet,q", "only warnings and errors")(
+      "experiment", po::value<std::string>(), "experiment file");
+  po::positional_options_description pos;
+  pos.add("experiment", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+  if (vm.count("help") || !vm.count("experiment")) {
+    std::cout << desc << "\n";
+    return vm.count("help") ? kExitOk : kExitUsage;
+  }
+  RunOptions options;
+  options.threads = vm.count("threads") ? vm["threads"].as<uint32_t>() : default_threads();
+  if (options.threads == 0) options.threads = 1;
+  options.use_cache = vm.count("no-cache") == 0;
+  if (vm.count("out")) options.run_dir = vm["out"].as<std::string>();
+  if (vm.count("cache-dir")) options.cache_dir = vm["cache-dir"].as<std::string>();
+  configure_threads(options.threads);
+
+  const std::string file = vm["experiment"].as<std::string>();
+  Loaded l;
+  load_and_validate(file, vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{}, l);
+  std::cerr << l.diags.to_string();
+  if (l.diags.has_errors() || !l.graph) {
+    std::cerr << file << ": " << l.diags.error_count() << " problem" << (l.diags.error_count() == 1 ? "" : "s")
+              << " found; nothing was run\n";
+    return kExitUsage;
+  }
+
+  Console console;
+  console.set_verbose(vm.count("verbose") > 0);
+  console.set_quiet(vm.count("quiet") > 0);
+  install_signal_handlers();
+  LocalExecutor executor(console);
+  RunResult r;
+  try {
+    r = run_experiment(*l.graph, resolved_yaml(*l.graph), options, console, executor);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kExitFailed;
+  }
+
+  // The closing summary: what ran, what came from the cache, where it all is.
+  std::ostringstream os;
+  const auto manifest = json::parse(std::ifstream(fs::path(r.run_dir) / "manifest.json"));
+  size_t width = 4;
+  for (const auto& n : manifest["nodes"]) width = std::max(width, n["name"].get<std::string>().size());
+  os << "\n" << std::left << std::setw(static_cast<int>(width) + 2) << "node" << std::setw(28) << "component" << std::setw(10)
+     << "status" << "seconds\n";
+  for (const auto& n : manifest["nodes"]) {
+    std::ostringstream secs;
+    secs << std::fixed << std::setprecision(2) << n.value("wall_seconds", 0.0);
+    os << std::setw(static_cast<int>(width) + 2) << n["name"].get<std::string>()
+       << std::setw(28) << (n["type_id"].get<std::string>() + "@" + std::to_string(n["version"].get<int>()))
+       << std::setw(10) << n["status"].get<std::string>() << secs.str() << "\n";
+  }
+  os << "\n" << r.ran << " ran, " << r.cached << " cached, " << r.failed << " failed, " << r.skipped << " skipped\n";
+  const fs::path report = fs::path(r.run_dir) / "report.html";
+  if (fs::exists(report)) os << "report: " << report.string() << "\n";
+  os << "run folder: " << r.run_dir << "\n";
+  console.print(os.str());
+  console.close_log();
+  if (r.cancelled) return kExitCancelled;
+  return r.ok ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cout << kTopHelp;
+    return kExitUsage;
+  }
+  const std::string cmd = argv[1];
+  try {
+    if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+      std::cout << kTopHelp;
+      return kExitOk;
+    }
+    if (cmd == "--version" || cmd == "version") return cmd_version();
+    const auto rest = collect_args(argc, argv, 2);
+    if (cmd == "run") return cmd_run(rest);
+    if (cmd == "validate") return cmd_validate(rest);
+    if (cmd == "plugins") return cmd_plugins(rest);
+    if (cmd == "describe") return cmd_describe(rest);
+    std::cerr << "error: unknown command '" << cmd << "'";
+    const std::string hint = did_you_mean(cmd, {"run", "validate", "plugins", "describe"});
+    if (!hint.empty()) std::cerr << "; " << hint;
+    std::cerr << "\n\n" << kTopHelp;
+    return kExitUsage;
+  } catch (const po::error& e) {
+    std::cerr << "error: " << e.what() << " (see `mien " << cmd << " --help`)\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kExitFailed;
+  }
+}
