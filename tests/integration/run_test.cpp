@@ -1,0 +1,309 @@
+// The mien executable end to end: each test writes an experiment into a fresh
+// temporary folder and runs `mien` on it as a user would.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const std::string kTabular = MIEN_PLUGIN_DIR;
+const std::string kFixtures = MIEN_FIXTURE_PLUGIN_DIR;
+const std::string kData = std::string(MIEN_SOURCE_DIR) + "/configs/data/demo_features.csv";
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
+}
+
+class MienTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("mien-it-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    plugin_path_ = kTabular + ":" + kFixtures + "/sleeps_in_process:" + kFixtures + "/throws_in_create:" + kFixtures +
+                   "/fails_in_process";
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  fs::path write(const std::string& name, const std::string& text) {
+    const fs::path p = dir_ / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+    return p;
+  }
+
+  std::string command(const std::string& args) const {
+    return "MIEN_PLUGIN_PATH='" + plugin_path_ + "' '" + std::string(MIEN_EXE) + "' " + args;
+  }
+
+  Result mien(const std::string& args) {
+    Result r;
+    const fs::path out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
+    const int status = std::system((command(args) + " >'" + out.string() + "' 2>'" + err.string() + "'").c_str());
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+  }
+
+  // Starts mien in the background (for kill tests); returns its pid.
+  pid_t spawn(const std::string& args) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      setpgid(0, 0);
+      const std::string cmd = "exec " + command(args) + " >'" + (dir_ / "bg.out").string() + "' 2>'" + (dir_ / "bg.err").string() + "'";
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
+      _exit(127);
+    }
+    return pid;
+  }
+
+  json manifest(const fs::path& run) { return json::parse(slurp(run / "manifest.json")); }
+
+  std::map<std::string, std::string> statuses(const fs::path& run) {
+    std::map<std::string, std::string> out;
+    for (const auto& n : manifest(run)["nodes"]) out[n["name"]] = n["status"];
+    return out;
+  }
+
+  // Every output file of every node (entry.json excluded: it records timings).
+  std::map<std::string, std::string> outputs(const fs::path& run) {
+    std::map<std::string, std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(run / "nodes")) {
+      if (!e.is_regular_file() || e.path().filename() == "entry.json") continue;
+      out[fs::relative(e.path(), run).string()] = slurp(e.path());
+    }
+    return out;
+  }
+
+  fs::path dir_;
+  std::string plugin_path_;
+};
+
+std::string tabular_graph(const std::string& extra = "") {
+  return "experiment: it\nseed: 11\nnodes:\n"
+         "  features: {use: dataset.table, with: {path: '" + kData + "', label: emotion, id: id, groups: [subject, pose]}}\n"
+         "  split: {use: split.holdout, with: {test_size: 0.25, group: subject}, in: {table: features.table}}\n"
+         "  scaled: {use: transform.standardize, in: {train: split.train, apply: split.test}}\n" + extra;
+}
+
+TEST_F(MienTest, ChangingADownstreamParameterRerunsOnlyDownstreamNodes) {
+  const auto exp = write("exp.yaml", tabular_graph());
+  const std::string cache = " --cache-dir '" + (dir_ / "cache").string() + "'";
+  Result r1 = mien("run '" + exp.string() + "' --out '" + (dir_ / "r1").string() + "'" + cache);
+  ASSERT_EQ(r1.code, 0) << r1.err;
+  EXPECT_EQ(statuses(dir_ / "r1"), (std::map<std::string, std::string>{{"features", "ran"}, {"split", "ran"}, {"scaled", "ran"}}));
+
+  Result r2 = mien("run '" + exp.string() + "' --out '" + (dir_ / "r2").string() + "'" + cache);
+  ASSERT_EQ(r2.code, 0) << r2.err;
+  EXPECT_EQ(statuses(dir_ / "r2"), (std::map<std::string, std::string>{{"features", "cached"}, {"split", "cached"}, {"scaled", "cached"}}));
+  EXPECT_NE(r2.out.find("0 ran, 3 cached"), std::string::npos) << r2.out;
+  EXPECT_EQ(outputs(dir_ / "r1"), outputs(dir_ / "r2"));
+
+  Result r3 = mien("run '" + exp.string() + "' --out '" + (dir_ / "r3").string() + "' --set nodes.split.with.test_size=0.4" + cache);
+  ASSERT_EQ(r3.code, 0) << r3.err;
+  EXPECT_EQ(statuses(dir_ / "r3"), (std::map<std::string, std::string>{{"features", "cached"}, {"split", "ran"}, {"scaled", "ran"}}));
+}
+
+TEST_F(MienTest, AChangedPluginLibraryRerunsItsNodes) {
+  // A private copy of the good fixture plugin, found through the experiment's plugin_paths.
+  fs::create_directories(dir_ / "plugins");
+  const fs::path lib = dir_ / "plugins" / "libmien_fixture_good.so";
+  fs::copy_file(kFixtures + "/good/libmien_fixture_good.so", lib);
+  const auto exp = write("exp.yaml",
+                         "experiment: lib\nseed: 3\nplugin_paths: [plugins]\nnodes:\n"
+                         "  slow: {use: fixture.slow, with: {seconds: 0}}\n"
+                         "  echo: {use: fixture.echo, in: {input: slow.output}}\n");
+  const std::string cache = " --cache-dir '" + (dir_ / "cache").string() + "'";
+  ASSERT_EQ(mien("run '" + exp.string() + "' --out '" + (dir_ / "r1").string() + "'" + cache).code, 0);
+  // Same code, different bytes: the content hash changes, so echo must rerun.
+  std::ofstream(lib, std::ios::app) << '\0';
+  Result r = mien("run '" + exp.string() + "' --out '" + (dir_ / "r2").string() + "'" + cache);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(statuses(dir_ / "r2"), (std::map<std::string, std::string>{{"slow", "cached"}, {"echo", "ran"}}));
+}
+
+TEST_F(MienTest, ARunKilledMidNodeResumesToIdenticalOutputs) {
+  const auto exp = write("exp.yaml", tabular_graph("  slow: {use: fixture.slow, with: {seconds: 3}}\n"));
+  const std::string cache = " --cache-dir '" + (dir_ / "cache").string() + "'";
+  const pid_t pid = spawn("run '" + exp.string() + "' --out '" + (dir_ / "killed").string() + "'" + cache);
+  // Wait until the slow node is running, then kill -9 (no chance to clean up).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool running = false;
+  while (std::chrono::steady_clock::now() < deadline && !running) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    running = slurp(dir_ / "killed" / "log.txt").find("running fixture.slow") != std::string::npos;
+  }
+  ASSERT_TRUE(running) << slurp(dir_ / "bg.err");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  kill(-pid, SIGKILL);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  ASSERT_TRUE(WIFSIGNALED(st));
+  // The manifest written so far is complete JSON and says which nodes finished.
+  EXPECT_EQ(manifest(dir_ / "killed")["status"], "running");
+  EXPECT_EQ(manifest(dir_ / "killed")["nodes"].size(), 3u);
+
+  Result resumed = mien("run '" + exp.string() + "' --out '" + (dir_ / "resumed").string() + "'" + cache);
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_EQ(statuses(dir_ / "resumed"),
+            (std::map<std::string, std::string>{{"features", "cached"}, {"split", "cached"}, {"scaled", "cached"}, {"slow", "ran"}}));
+  // No staging leftovers in the cache.
+  for (const auto& e : fs::recursive_directory_iterator(dir_ / "cache"))
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+
+  Result fresh = mien("run '" + exp.string() + "' --out '" + (dir_ / "fresh").string() + "' --cache-dir '" + (dir_ / "cache2").string() + "'");
+  ASSERT_EQ(fresh.code, 0) << fresh.err;
+  EXPECT_EQ(outputs(dir_ / "resumed"), outputs(dir_ / "fresh"));
+}
+
+TEST_F(MienTest, CtrlCStopsAtTheNextCheckAndKeepsWhatFinished) {
+  const auto exp = write("exp.yaml", tabular_graph("  slow: {use: fixture.slow, with: {seconds: 30}}\n"));
+  const pid_t pid = spawn("run '" + exp.string() + "' --out '" + (dir_ / "run").string() + "'");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool running = false;
+  while (std::chrono::steady_clock::now() < deadline && !running) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    running = slurp(dir_ / "run" / "log.txt").find("running fixture.slow") != std::string::npos;
+  }
+  ASSERT_TRUE(running);
+  const auto t0 = std::chrono::steady_clock::now();
+  kill(-pid, SIGINT);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 130);
+  const json m = manifest(dir_ / "run");
+  EXPECT_EQ(m["status"], "cancelled");
+  EXPECT_EQ(statuses(dir_ / "run")["scaled"], "ran");
+  EXPECT_EQ(statuses(dir_ / "run")["slow"], "cancelled");
+  EXPECT_TRUE(fs::exists(dir_ / "run" / "nodes" / "scaled" / "train.csv"));
+}
+
+TEST_F(MienTest, APluginFailureNamesNodeComponentAndLibraryAndKeepsGoing) {
+  const auto exp = write("exp.yaml",
+                         "experiment: fail\nnodes:\n"
+                         "  bad_create: {use: fixture.throws_in_create}\n"
+                         "  bad_process: {use: fixture.fails_in_process}\n"
+                         "  fine: {use: fixture.slow, with: {seconds: 0}}\n");
+  Result r = mien("run '" + exp.string() + "' --out '" + (dir_ / "run").string() + "'");
+  EXPECT_EQ(r.code, 1);
+  const std::string lib1 = fs::canonical(kFixtures + "/throws_in_create/libmien_fixture_throws_in_create.so").string();
+  const std::string lib2 = fs::canonical(kFixtures + "/fails_in_process/libmien_fixture_fails_in_process.so").string();
+  EXPECT_NE(r.err.find("error [bad_create]: failed: create failed (internal error): fixture: create failed on purpose "
+                       "[fixture.throws_in_create@1 in " + lib1 + "]"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("error [bad_process]: failed: process failed (invalid argument): fixture: process failed on purpose "
+                       "[fixture.fails_in_process@1 in " + lib2 + "]"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(statuses(dir_ / "run")["fine"], "ran");
+  EXPECT_EQ(manifest(dir_ / "run")["status"], "failed");
+}
+
+TEST_F(MienTest, ValidateReportsEveryMistakeWithPositionAndSuggestion) {
+  const auto exp = write("bad.yaml",
+                         "experiment: bad\n"
+                         "nodes:\n"
+                         "  data: {use: dataset.tabel, with: {path: x.csv}}\n"
+                         "  split: {use: split.holdout, in: {tabel: other.table}}\n"
+                         "  other: {use: dataset.table, with: {path: x.csv}}\n");
+  Result r = mien("validate '" + exp.string() + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find(exp.string() + ":3:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("did you mean 'dataset.table'?"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(exp.string() + ":4:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'tabel'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("did you mean 'table'?"), std::string::npos) << r.err;
+  // Nothing ran, nothing was written.
+  EXPECT_FALSE(fs::exists(dir_ / "runs"));
+}
+
+TEST_F(MienTest, TheSameSeedGivesIdenticalOutputsAndAnotherSeedDoesNot) {
+  const auto exp = write("exp.yaml", tabular_graph());
+  ASSERT_EQ(mien("run '" + exp.string() + "' --no-cache --out '" + (dir_ / "a").string() + "'").code, 0);
+  ASSERT_EQ(mien("run '" + exp.string() + "' --no-cache --out '" + (dir_ / "b").string() + "'").code, 0);
+  EXPECT_EQ(statuses(dir_ / "b")["split"], "ran");
+  EXPECT_EQ(outputs(dir_ / "a"), outputs(dir_ / "b"));
+  ASSERT_EQ(mien("run '" + exp.string() + "' --set seed=12 --out '" + (dir_ / "c").string() + "'").code, 0);
+  EXPECT_NE(slurp(dir_ / "a" / "nodes" / "split" / "test.csv"), slurp(dir_ / "c" / "nodes" / "split" / "test.csv"));
+}
+
+TEST_F(MienTest, TheRunFolderHoldsResolvedConfigManifestLogAndReadableOutputs) {
+  const auto exp = write("exp.yaml", tabular_graph());
+  Result r = mien("run '" + exp.string() + "' --out '" + (dir_ / "run").string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const fs::path run = dir_ / "run";
+  EXPECT_NE(slurp(run / "resolved.yaml").find("dataset.table@1"), std::string::npos);
+  EXPECT_NE(slurp(run / "resolved.yaml").find("stratify"), std::string::npos);  // defaults filled in
+  const json m = manifest(run);
+  EXPECT_EQ(m["status"], "completed");
+  EXPECT_EQ(m["seed"], 11);
+  for (const auto& [lib, info] : m["plugins"].items()) EXPECT_EQ(info["sha256"].get<std::string>().size(), 64u) << lib;
+  for (const auto& n : m["nodes"]) {
+    EXPECT_TRUE(n.contains("wall_seconds"));
+    EXPECT_TRUE(n.contains("peak_rss_mb"));
+  }
+  EXPECT_NE(slurp(run / "log.txt").find("running dataset.table@1"), std::string::npos);
+  const std::string train = slurp(run / "nodes" / "scaled" / "train.csv");
+  EXPECT_EQ(train.rfind("id,", 0), 0u) << train.substr(0, 200);
+  EXPECT_TRUE(json::parse(slurp(run / "nodes" / "scaled" / "scaler.json")).contains("means"));
+}
+
+TEST_F(MienTest, PluginsJsonListsTheCoreComponents) {
+  Result r = mien("plugins --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json arr = json::parse(r.out);
+  std::set<std::string> ids;
+  for (const auto& e : arr) {
+    ids.insert(e["type_id"].get<std::string>());
+    for (const char* key : {"type_id", "version", "kind", "summary", "library"}) EXPECT_TRUE(e.contains(key)) << key;
+  }
+  for (const char* id : {"dataset.table", "split.holdout", "split.group_kfold", "transform.standardize"})
+    EXPECT_TRUE(ids.count(id)) << id;
+}
+
+TEST_F(MienTest, DescribeShowsDefaultsAndPorts) {
+  Result r = mien("describe split.group_kfold");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("folds (integer) = 5"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Inputs"), std::string::npos);
+  Result bad = mien("describe split.grup_kfold");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("did you mean 'split.group_kfold'?"), std::string::npos) << bad.err;
+}
+
+TEST_F(MienTest, TheDemoExperimentRuns) {
+  if (!fs::exists(kTabular + "/libmien_system.so")) GTEST_SKIP() << "built without the LibTorch plugins";
+  Result r = mien("run '" + std::string(MIEN_SOURCE_DIR) + "/configs/demo.yaml' --out '" + (dir_ / "demo").string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  EXPECT_EQ(manifest(dir_ / "demo")["status"], "completed");
+}
+
+}  // namespace
