@@ -84,6 +84,19 @@ const char* status_name(NodeOutcome::Status s) {
   }
 }
 
+std::string status_text(mien_status st) {
+  switch (st) {
+    case MIEN_OK: return "ok";
+    case MIEN_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case MIEN_ERR_UNSUPPORTED: return "unsupported";
+    case MIEN_ERR_OUT_OF_MEMORY: return "out of memory";
+    case MIEN_ERR_CANCELLED: return "cancelled";
+    case MIEN_ERR_IO: return "i/o error";
+    case MIEN_ERR_INTERNAL: return "internal error";
+    default: return "status " + std::to_string(static_cast<int>(st));
+  }
+}
+
 std::string blas_note() {
   const char* env = std::getenv("OPENBLAS_NUM_THREADS");
   return env ? env : "";
@@ -173,7 +186,7 @@ NodeOutcome LocalExecutor::execute(const NodeJob& job) {
   ctx.error.clear();
   mien_status st = vt->create(host_api(), &ctx, &info, &instance);
   if (st != MIEN_OK || instance == nullptr) {
-    return fail("create failed (" + std::string(st == MIEN_ERR_CANCELLED ? "cancelled" : "status " + std::to_string(st)) + ")" +
+    return fail("create failed (" + status_text(st) + ")" +
                 (ctx.error.empty() ? std::string() : ": " + ctx.error));
   }
   std::vector<mien_value> outs(outputs.size());
@@ -184,7 +197,7 @@ NodeOutcome LocalExecutor::execute(const NodeJob& job) {
   console_.end_progress();
   if (st != MIEN_OK) {
     if (st == MIEN_ERR_CANCELLED) return fail("cancelled");
-    return fail("process failed (status " + std::to_string(st) + ")" + (ctx.error.empty() ? std::string() : ": " + ctx.error));
+    return fail("process failed (" + status_text(st) + ")" + (ctx.error.empty() ? std::string() : ": " + ctx.error));
   }
 
   // Outputs: copied into host memory (releasing the plugin's), then written as files.
