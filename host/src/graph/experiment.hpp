@@ -39,6 +39,7 @@ struct NodeSpec {
   SourceLocation with_where;
   std::map<std::string, std::vector<InputRef>> inputs;  // input port -> refs (lists for multiple ports)
   std::map<std::string, std::string> matrix;           // the matrix values this copy was expanded with
+  std::vector<std::string> matrix_keys;                // those keys in the order written (as in the name)
 };
 
 struct Experiment {
@@ -74,14 +75,18 @@ struct ResolvedNode {
 
 struct ResolvedGraph {
   Experiment experiment;
-  std::vector<ResolvedNode> nodes;  // same order as experiment.nodes
+  // experiment.nodes in order, except that a node expanded implicitly (a single
+  // input fed by a matrix node's copies) is replaced in place by its copies, so
+  // there may be more nodes here than in experiment.nodes.
+  std::vector<ResolvedNode> nodes;
   std::vector<size_t> order;        // a topological order (dependencies first)
 };
 
 // Checks everything that can be checked without running plugin code: unknown
 // component (with suggestions), version pin, unknown parameter, parameter type and
 // range, unknown port, port kind mismatch, model capabilities an input requires,
-// missing required input, unknown node, cycles. Collects every problem.
+// missing required input, unknown node, cycles. Collects every problem. Returns
+// nullopt when diags holds any error afterwards (those from reading included).
 std::optional<ResolvedGraph> validate_experiment(const Experiment& exp, const Catalog& catalog, Diagnostics& diags);
 
 // The resolved experiment as YAML: every default filled in, versions pinned.

@@ -1,0 +1,233 @@
+#include "graph/param_schema.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "graph/yaml_tree.hpp"
+
+namespace mien::host::graph {
+namespace {
+
+using nlohmann::json;
+
+// Where a problem goes: the parameter's position and node, and its name for messages
+// ("parameter 'hidden[1]'").
+struct Site {
+  std::string label;
+  SourceLocation where;
+  std::string node;
+  Diagnostics* diags;
+
+  Site item(const std::string& suffix) const { return {label + suffix, where, node, diags}; }
+  void fail(const std::string& message, const std::string& hint = {}) const {
+    error_once(*diags, where, node, "parameter '" + label + "' " + message, hint);
+  }
+};
+
+std::vector<std::string> schema_types(const json& schema) {
+  if (!schema.is_object() || !schema.contains("type")) return {};
+  const json& t = schema["type"];
+  if (t.is_string()) return {t.get<std::string>()};
+  std::vector<std::string> out;
+  if (t.is_array())
+    for (const auto& x : t)
+      if (x.is_string()) out.push_back(x.get<std::string>());
+  return out;
+}
+
+bool allows(const std::vector<std::string>& types, const std::string& type) {
+  return types.empty() || std::find(types.begin(), types.end(), type) != types.end();
+}
+
+std::string type_phrase(const std::string& type) {
+  if (type == "integer") return "an integer";
+  if (type == "number") return "a number";
+  if (type == "boolean") return "a boolean (true or false)";
+  if (type == "string") return "a string";
+  if (type == "array") return "a list";
+  if (type == "object") return "a mapping";
+  if (type == "null") return "null";
+  return "'" + type + "'";
+}
+
+std::string expected_phrase(const std::vector<std::string>& types) {
+  std::string out;
+  for (size_t i = 0; i < types.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == types.size() ? " or " : ", ") + type_phrase(types[i]);
+  return out;
+}
+
+std::string got_phrase(const json& raw, bool quoted) {
+  if (raw.is_null()) return "null";
+  if (raw.is_array()) return "a list";
+  if (raw.is_object()) return "a mapping";
+  const std::string text = raw.is_string() ? raw.get<std::string>() : raw.dump();
+  return "'" + text + "'" + (quoted ? " (quoted, so a string)" : "");
+}
+
+// A value as users write it in messages: strings in single quotes, numbers as is.
+std::string show(const json& v) { return v.is_string() ? "'" + v.get<std::string>() + "'" : v.dump(); }
+
+// A scalar written as text, converted to the first type in the schema it fits; a
+// quoted scalar only fits "string".
+std::optional<json> scalar_as(const std::string& text, bool quoted, const std::vector<std::string>& types) {
+  if (types.empty()) return guess_scalar(text, quoted);
+  if (!quoted) {
+    if (allows(types, "boolean"))
+      if (auto b = parse_bool_text(text); !b.is_null()) return b;
+    if (allows(types, "integer"))
+      if (auto i = parse_integer_text(text); !i.is_null()) return i;
+    if (allows(types, "number"))
+      if (auto n = parse_number_text(text); !n.is_null()) return json(n.get<double>());
+  }
+  if (allows(types, "string")) return json(text);
+  return std::nullopt;
+}
+
+std::optional<json> coerce(const json& raw, bool quoted, const json& schema, const Site& site);
+
+std::optional<json> coerce_array(const json& raw, const json& schema, const Site& site) {
+  const json items = schema.is_object() && schema.contains("items") ? schema["items"] : json::object();
+  json out = json::array();
+  bool ok = true;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    auto v = coerce(raw[i], false, items, site.item("[" + std::to_string(i) + "]"));
+    if (v) out.push_back(std::move(*v));
+    ok = ok && v.has_value();
+  }
+  return ok ? std::optional<json>(out) : std::nullopt;
+}
+
+std::optional<json> coerce_object(const json& raw, const json& schema, const Site& site) {
+  const json props = schema.is_object() && schema.contains("properties") ? schema["properties"] : json::object();
+  json out = json::object();
+  bool ok = true;
+  for (const auto& [key, value] : raw.items()) {
+    auto v = coerce(value, false, props.contains(key) ? props[key] : json::object(), site.item("." + key));
+    if (v) out[key] = std::move(*v);
+    ok = ok && v.has_value();
+  }
+  return ok ? std::optional<json>(out) : std::nullopt;
+}
+
+// The value typed by the schema's "type" alone, or nullopt after a type error.
+std::optional<json> coerce_type(const json& raw, bool quoted, const json& schema, const Site& site) {
+  const auto types = schema_types(schema);
+  std::optional<json> out;
+  if (raw.is_null()) {
+    if (allows(types, "null")) out = json();
+  } else if (raw.is_array()) {
+    if (allows(types, "array")) return coerce_array(raw, schema, site);
+  } else if (raw.is_object()) {
+    if (allows(types, "object")) return coerce_object(raw, schema, site);
+  } else if (raw.is_string()) {
+    out = scalar_as(raw.get<std::string>(), quoted, types);
+  } else {
+    out = raw;  // already typed (a default, or a value from elsewhere)
+  }
+  if (!out) site.fail("expects " + expected_phrase(types) + ", got " + got_phrase(raw, quoted));
+  return out;
+}
+
+bool check_enum(const json& value, const json& schema, const Site& site) {
+  if (!schema.is_object() || !schema.contains("enum") || !schema["enum"].is_array()) return true;
+  const json& allowed = schema["enum"];
+  for (const auto& a : allowed)
+    if (a == value) return true;
+  std::string list;
+  std::vector<std::string> names;
+  for (const auto& a : allowed) {
+    list += (list.empty() ? "" : ", ") + show(a);
+    if (a.is_string()) names.push_back(a.get<std::string>());
+  }
+  site.fail("must be one of " + list + ", got " + show(value),
+            value.is_string() ? closest_hint(value.get<std::string>(), names) : std::string());
+  return false;
+}
+
+bool check_range(const json& value, const json& schema, const Site& site) {
+  if (!value.is_number() || !schema.is_object()) return true;
+  const double v = value.get<double>();
+  if (schema.contains("minimum") && schema["minimum"].is_number() && v < schema["minimum"].get<double>()) {
+    site.fail("must be >= " + schema["minimum"].dump() + ", got " + value.dump());
+    return false;
+  }
+  if (schema.contains("maximum") && schema["maximum"].is_number() && v > schema["maximum"].get<double>()) {
+    site.fail("must be <= " + schema["maximum"].dump() + ", got " + value.dump());
+    return false;
+  }
+  return true;
+}
+
+std::optional<json> coerce(const json& raw, bool quoted, const json& schema, const Site& site) {
+  auto value = coerce_type(raw, quoted, schema, site);
+  if (!value) return std::nullopt;
+  if (!check_enum(*value, schema, site) || !check_range(*value, schema, site)) return std::nullopt;
+  return value;
+}
+
+bool additional_allowed(const json& schema) {
+  if (!schema.contains("additionalProperties")) return false;  // plugins list every parameter
+  const json& a = schema["additionalProperties"];
+  return a.is_object() || (a.is_boolean() && a.get<bool>());
+}
+
+std::vector<std::string> property_names(const json& props) {
+  std::vector<std::string> out;
+  for (const auto& [name, s] : props.items()) out.push_back(name);
+  return out;
+}
+
+void report_unknown(const std::string& name, const NodeSpec::Param& param, const NodeSpec& spec,
+                    const ComponentEntry& entry, const json& props, Diagnostics& diags) {
+  const auto names = property_names(props);
+  std::string hint = closest_hint(name, names);
+  if (hint.empty() && names.empty()) hint = entry.type_id + " takes no parameters";
+  if (hint.empty()) {
+    hint = "its parameters are ";
+    for (size_t i = 0; i < names.size(); ++i) hint += (i ? ", " : "") + names[i];
+  }
+  error_once(diags, param.where, spec.name, "unknown parameter '" + name + "' for " + entry.type_id, hint);
+}
+
+void report_missing_required(const NodeSpec& spec, const ComponentEntry& entry, const json& props,
+                             Diagnostics& diags) {
+  if (!entry.schema.contains("required") || !entry.schema["required"].is_array()) return;
+  for (const auto& r : entry.schema["required"]) {
+    if (!r.is_string() || spec.with.count(r.get<std::string>())) continue;
+    const std::string name = r.get<std::string>();
+    std::string message = "missing required parameter '" + name + "'";
+    if (props.contains(name) && props[name].is_object() && props[name].contains("description") &&
+        props[name]["description"].is_string())
+      message += " (" + props[name]["description"].get<std::string>() + ")";
+    error_once(diags, spec.with_where, spec.name, message);
+  }
+}
+
+}  // namespace
+
+json type_params(const NodeSpec& spec, const ComponentEntry& entry, Diagnostics& diags) {
+  const json& schema = entry.schema;
+  const json props = schema.is_object() && schema.contains("properties") && schema["properties"].is_object()
+                         ? schema["properties"]
+                         : json::object();
+  json params = json::object();
+  for (const auto& [name, param] : spec.with) {
+    const Site site{name, param.where, spec.name, &diags};
+    if (has_error_at(diags, param.where)) continue;  // e.g. an unknown variable in it
+    if (props.contains(name)) {
+      if (auto v = coerce(param.value, param.quoted, props[name], site)) params[name] = std::move(*v);
+    } else if (additional_allowed(schema)) {
+      if (auto v = coerce(param.value, param.quoted, schema["additionalProperties"], site)) params[name] = std::move(*v);
+    } else {
+      report_unknown(name, param, spec, entry, props, diags);
+    }
+  }
+  report_missing_required(spec, entry, props, diags);
+  for (const auto& [name, s] : props.items())
+    if (!params.contains(name) && !spec.with.count(name) && s.is_object() && s.contains("default"))
+      params[name] = s["default"];
+  return params;
+}
+
+}  // namespace mien::host::graph
