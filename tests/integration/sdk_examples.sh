@@ -108,10 +108,8 @@ fi
 step "mien run plugin_api/examples/experiment.yaml"
 RUN="$WORK/runs/sdk-examples"
 rm -rf "$WORK/runs"
-set +e
-"$MIEN" run "$SOURCE_DIR/plugin_api/examples/experiment.yaml" --out "$RUN" >"$WORK/run.log" 2>&1
-status=$?
-set -e
+status=0
+"$MIEN" run "$SOURCE_DIR/plugin_api/examples/experiment.yaml" --out "$RUN" >"$WORK/run.log" 2>&1 || status=$?
 if [[ $status -ne 0 ]]; then
   cat "$WORK/run.log" >&2
   fail "mien run exited with $status"
