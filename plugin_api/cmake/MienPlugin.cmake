@@ -20,8 +20,10 @@ function(mien_add_plugin name)
   # Export only the entry symbol, so two plugins built with different copies of a
   # library (nlohmann_json, the C++ runtime's templates) can never bind to each other.
   set(_script "${CMAKE_CURRENT_BINARY_DIR}/${name}.exports.map")
-  file(WRITE "${_script}" "{ global: mien_plugin_entry_v1; local: *; };\n")
+  # file(CONFIGURE) rewrites it only when the text changes, so a re-configure does not relink.
+  file(CONFIGURE OUTPUT "${_script}" CONTENT "{ global: mien_plugin_entry_v1; local: *; };\n")
   target_link_options(${name} PRIVATE "LINKER:--version-script=${_script}")
+  set_property(TARGET ${name} APPEND PROPERTY LINK_DEPENDS "${_script}")
   if(ARG_OUTPUT_DIRECTORY)
     set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIRECTORY}")
   elseif(DEFINED MIEN_PLUGIN_OUTPUT_DIR)
