@@ -502,6 +502,55 @@ nodes:
   EXPECT_THAT(sources(g, "sal", "model"), ElementsAre("mlp[0.01].model"));
 }
 
+TEST(GraphMatrix, MatrixValuesMayNameCopiesInReferences) {
+  const ResolvedGraph g = valid(R"(
+experiment: m
+nodes:
+  data: {use: dataset.table, with: {path: x.csv}}
+  mlp: {use: model.mlp, matrix: {pose: [S, HL]}, in: {train: data.table}}
+  sal: {use: explain.saliency, matrix: {p: [S, HL]}, in: {model: "mlp[${matrix.p}].model"}}
+)");
+  EXPECT_THAT(sources(g, "sal[HL]", "model"), ElementsAre("mlp[HL].model"));
+}
+
+TEST(GraphMatrix, ConsumerMatrixWithOtherKeysIsJoined) {
+  const ResolvedGraph g = valid(R"(
+experiment: m
+nodes:
+  data: {use: dataset.table, with: {path: x.csv}}
+  mlp: {use: model.mlp, matrix: {pose: [S, HL]}, in: {train: data.table}}
+  cam: {use: explain.saliency, matrix: {layer: [a, b]}, in: {model: mlp.model}}
+)");
+  EXPECT_THAT(node_names(g), ElementsAre("data", "mlp[S]", "mlp[HL]", "cam[a,S]", "cam[a,HL]", "cam[b,S]", "cam[b,HL]"));
+  EXPECT_THAT(node(g, "cam[b,HL]").spec.matrix_keys, ElementsAre("layer", "pose"));
+  EXPECT_THAT(sources(g, "cam[b,HL]", "model"), ElementsAre("mlp[HL].model"));
+}
+
+TEST(GraphMatrix, NoMatchingCopyIsReported) {
+  Loaded l = load(R"(
+experiment: m
+nodes:
+  data: {use: dataset.table, with: {path: x.csv}}
+  mlp: {use: model.mlp, matrix: {pose: [S, HL]}, in: {train: data.table}}
+  sal: {use: explain.saliency, matrix: {pose: [S, HR]}, in: {model: mlp.model}}
+)");
+  EXPECT_FALSE(l.graph.has_value());
+  EXPECT_EQ(l.diags.to_string(),
+            "test.yaml:6:69: error: node 'sal': input 'model': no copy of 'mlp' matches this node's matrix "
+            "(pose=HR)\n");
+}
+
+TEST(GraphMatrix, OneMistakeInAMatrixNodeIsReportedOnce) {
+  Loaded l = load(R"(
+experiment: m
+nodes:
+  data: {use: dataset.table, with: {path: x.csv}}
+  mlp: {use: model.mlp, matrix: {pose: [S, HL, HR]}, with: {epoch: 3}, in: {train: data.table}}
+)");
+  EXPECT_EQ(l.diags.to_string(),
+            "test.yaml:5:68: error: node 'mlp': unknown parameter 'epoch' for model.mlp; did you mean 'epochs'?\n");
+}
+
 TEST(GraphMatrix, MatrixUsedOutsideAMatrixNode) {
   Diagnostics diags;
   read_experiment_text("experiment: m\nnodes:\n  d: {use: dataset.table, with: {path: '${matrix.x}'}}\n", "m.yaml",
@@ -683,6 +732,10 @@ nodes:
   report: {use: report.html, with: {title: "${text}"}, in: {items: sal.maps}}
 )");
   const std::string text = resolved_yaml(first);
+  EXPECT_THAT(text, HasSubstr("\n  \"mlp[0.2]\":\n    use: model.mlp@1\n"));
+  EXPECT_THAT(text, HasSubstr("\n      items: [\"sal[0.2].maps\", \"sal[0.3].maps\"]\n"));
+  EXPECT_THAT(text, HasSubstr("\n  odd: \"yes\"\n"));
+  EXPECT_THAT(text, HasSubstr("\n  text: \"a: b, $${x}\"\n"));
   Diagnostics diags;
   const Experiment again = read_experiment_text(text, "resolved.yaml", "/elsewhere", {}, diags);
   const auto second = validate_experiment(again, catalog(), diags);
@@ -696,6 +749,24 @@ nodes:
   EXPECT_EQ(second->experiment.plugin_paths, first.experiment.plugin_paths);
   EXPECT_EQ(resolved_yaml(*second), text);
   EXPECT_EQ(node(*second, "report").params["title"], "a: b, ${x}");
+}
+
+// ---- the documentation ------------------------------------------------------------
+
+TEST(GraphDocs, WorkedExampleInConfigsReadmeIsValid) {
+  ScopedEnv env("DATA_DIR", nullptr);
+  const std::string readme = read_file(fs::path(MIEN_SOURCE_DIR) / "configs" / "README.md");
+  const size_t section = readme.find("## Worked example");
+  ASSERT_NE(section, std::string::npos);
+  const size_t begin = readme.find("```yaml\n", section) + 8;
+  const size_t end = readme.find("```", begin);
+  const ResolvedGraph g = valid(readme.substr(begin, end - begin));
+  EXPECT_THAT(node_names(g), ElementsAre("data", "split", "mlp[S]", "mlp[HL]", "mlp[HR]", "saliency[S]",
+                                         "saliency[HL]", "saliency[HR]", "report"));
+  EXPECT_EQ(node(g, "data").params["path"], "data/features.csv");
+  EXPECT_THAT(sources(g, "report", "items"), ElementsAre("saliency[S].maps", "saliency[HL].maps", "saliency[HR].maps"));
+  const ResolvedGraph one = valid(readme.substr(begin, end - begin), {"vars.poses=[S]"});
+  EXPECT_THAT(sources(one, "report", "items"), ElementsAre("saliency[S].maps"));
 }
 
 }  // namespace

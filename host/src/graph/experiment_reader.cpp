@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "graph/experiment.hpp"
+#include "graph/matrix_binding.hpp"
 #include "graph/variables.hpp"
 #include "graph/yaml_tree.hpp"
 
@@ -15,6 +16,7 @@ namespace {
 
 using graph::closest_hint;
 using graph::error_once;
+using graph::node_label;
 using graph::VariableScope;
 using graph::YamlNode;
 
@@ -213,12 +215,12 @@ std::vector<std::vector<const YamlNode*>> combinations(const std::vector<MatrixA
 void read_use(const YamlNode& node_yaml, NodeSpec& spec, Diagnostics& diags) {
   const YamlNode* use = node_yaml.find("use");
   if (use == nullptr || use->is_null()) {
-    error_once(diags, spec.where, spec.name, "missing 'use' (the component's type id, e.g. 'use: dataset.table')");
+    error_once(diags, spec.where, node_label(spec), "missing 'use' (the component's type id, e.g. 'use: dataset.table')");
     return;
   }
   spec.use_where = use->where;
   if (!use->is_scalar() || use->text.empty()) {
-    error_once(diags, use->where, spec.name, "'use' must name a component, got " + use->describe());
+    error_once(diags, use->where, node_label(spec), "'use' must name a component, got " + use->describe());
     return;
   }
   const size_t at = use->text.find('@');
@@ -226,7 +228,7 @@ void read_use(const YamlNode& node_yaml, NodeSpec& spec, Diagnostics& diags) {
   if (at == std::string::npos) return;
   const auto version = as_unsigned(use->text.substr(at + 1));
   if (!version || *version > UINT32_MAX) {
-    error_once(diags, use->where, spec.name,
+    error_once(diags, use->where, node_label(spec),
                "the version in '" + use->text + "' must be a whole number, as in '" + spec.use + "@1'");
     return;
   }
@@ -238,7 +240,7 @@ void read_with(const YamlNode& node_yaml, NodeSpec& spec, Diagnostics& diags) {
   spec.with_where = with ? with->key_where : spec.where;
   if (with == nullptr || with->is_null()) return;
   if (!with->is_map()) {
-    error_once(diags, with->where, spec.name, "'with' must map parameter names to values, got " + with->describe());
+    error_once(diags, with->where, node_label(spec), "'with' must map parameter names to values, got " + with->describe());
     return;
   }
   for (const auto& p : with->children)
@@ -250,7 +252,7 @@ std::optional<InputRef> parse_ref(const YamlNode& value, const std::string& port
                                   Diagnostics& diags) {
   const size_t dot = value.is_scalar() ? value.text.rfind('.') : std::string::npos;
   if (dot == std::string::npos || dot == 0 || dot + 1 == value.text.size()) {
-    error_once(diags, value.where, spec.name,
+    error_once(diags, value.where, node_label(spec),
                "input '" + port + "' must name an output as 'node.port', got " + value.describe(),
                "e.g. 'data.table'");
     return std::nullopt;
@@ -262,7 +264,7 @@ void read_inputs(const YamlNode& node_yaml, NodeSpec& spec, Diagnostics& diags) 
   const YamlNode* in = node_yaml.find("in");
   if (in == nullptr || in->is_null()) return;
   if (!in->is_map()) {
-    error_once(diags, in->where, spec.name, "'in' must map input names to 'node.port' references, got " + in->describe());
+    error_once(diags, in->where, node_label(spec), "'in' must map input names to 'node.port' references, got " + in->describe());
     return;
   }
   for (const auto& port : in->children) {
@@ -279,18 +281,15 @@ void read_doc(const YamlNode& node_yaml, const std::string& name, Diagnostics& d
     error_once(diags, doc->where, name, "'doc' must be text, got " + doc->describe());
 }
 
-NodeSpec read_copy(const YamlNode& node_yaml, const std::string& name, const SourceLocation& where,
-                   const VariableScope& scope, Diagnostics& diags) {
+// One copy of a node; spec arrives with its name, position and matrix values set.
+NodeSpec read_copy(const YamlNode& node_yaml, NodeSpec spec, const VariableScope& scope, Diagnostics& diags) {
   YamlNode body = node_yaml;
   if (YamlNode* matrix = body.find("matrix")) *matrix = YamlNode{};  // read already, not substituted again
   graph::substitute(body, scope, diags);
-  NodeSpec spec;
-  spec.name = name;
-  spec.where = where;
   read_use(body, spec, diags);
   read_with(body, spec, diags);
   read_inputs(body, spec, diags);
-  read_doc(body, name, diags);
+  read_doc(body, node_label(spec), diags);
   return spec;
 }
 
@@ -316,20 +315,24 @@ void read_node(const YamlNode& entry, VariableScope scope, Experiment& exp, Diag
   check_keys(entry, kNodeKeys, name, "node", diags);
   const auto axes = read_matrix(entry, name, scope, diags);
   if (axes && axes->empty()) scope.matrix_broken = true;
+  NodeSpec spec;
+  spec.where = entry.key_where;
   if (!axes || axes->empty()) {
-    exp.nodes.push_back(read_copy(entry, name, entry.key_where, scope, diags));
+    spec.name = name;
+    exp.nodes.push_back(read_copy(entry, std::move(spec), scope, diags));
     return;
   }
   scope.has_matrix = true;
   for (const auto& values : combinations(*axes)) {
+    NodeSpec copy = spec;
+    copy.name = copy_name(name, values);
     scope.matrix.clear();
-    for (size_t i = 0; i < axes->size(); ++i) scope.matrix[(*axes)[i].key] = *values[i];
-    NodeSpec spec = read_copy(entry, copy_name(name, values), entry.key_where, scope, diags);
     for (size_t i = 0; i < axes->size(); ++i) {
-      spec.matrix[(*axes)[i].key] = values[i]->text;
-      spec.matrix_keys.push_back((*axes)[i].key);
+      scope.matrix[(*axes)[i].key] = *values[i];
+      copy.matrix[(*axes)[i].key] = values[i]->text;
+      copy.matrix_keys.push_back((*axes)[i].key);
     }
-    exp.nodes.push_back(std::move(spec));
+    exp.nodes.push_back(read_copy(entry, std::move(copy), scope, diags));
   }
 }
 

@@ -51,6 +51,8 @@ std::vector<std::string> names_of(const std::vector<NodeSpec>& specs) {
 
 std::string written_name(const std::string& copy_name) { return copy_name.substr(0, copy_name.find('[')); }
 
+std::string node_label(const NodeSpec& spec) { return spec.matrix_keys.empty() ? spec.name : written_name(spec.name); }
+
 MatrixExpansion::MatrixExpansion(const Experiment& exp, const Catalog& catalog)
     : catalog_(catalog), written_(exp.nodes) {
   for (const auto& spec : written_) copies_.push_back({spec});

@@ -21,6 +21,9 @@ namespace mien::host::graph {
 
 // "mlp[S,x]" -> "mlp": the name of the node as written.
 std::string written_name(const std::string& copy_name);
+// The name diagnostics use: the written name for a matrix copy, since its copies share
+// the YAML (and one report covers them all); the messages name matrix values.
+std::string node_label(const NodeSpec& spec);
 
 struct Binding {
   enum class Status { kBound, kUnknownNode, kNoMatch, kNeedsExpansion };

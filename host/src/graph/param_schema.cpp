@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "graph/matrix_binding.hpp"
 #include "graph/yaml_tree.hpp"
 
 namespace mien::host::graph {
@@ -187,7 +188,7 @@ void report_unknown(const std::string& name, const NodeSpec::Param& param, const
     hint = "its parameters are ";
     for (size_t i = 0; i < names.size(); ++i) hint += (i ? ", " : "") + names[i];
   }
-  error_once(diags, param.where, spec.name, "unknown parameter '" + name + "' for " + entry.type_id, hint);
+  error_once(diags, param.where, node_label(spec), "unknown parameter '" + name + "' for " + entry.type_id, hint);
 }
 
 void report_missing_required(const NodeSpec& spec, const ComponentEntry& entry, const json& props,
@@ -200,7 +201,7 @@ void report_missing_required(const NodeSpec& spec, const ComponentEntry& entry, 
     if (props.contains(name) && props[name].is_object() && props[name].contains("description") &&
         props[name]["description"].is_string())
       message += " (" + props[name]["description"].get<std::string>() + ")";
-    error_once(diags, spec.with_where, spec.name, message);
+    error_once(diags, spec.with_where, node_label(spec), message);
   }
 }
 
@@ -213,7 +214,7 @@ json type_params(const NodeSpec& spec, const ComponentEntry& entry, Diagnostics&
                          : json::object();
   json params = json::object();
   for (const auto& [name, param] : spec.with) {
-    const Site site{name, param.where, spec.name, &diags};
+    const Site site{name, param.where, node_label(spec), &diags};
     if (has_error_at(diags, param.where)) continue;  // e.g. an unknown variable in it
     if (props.contains(name)) {
       if (auto v = coerce(param.value, param.quoted, props[name], site)) params[name] = std::move(*v);

@@ -19,6 +19,7 @@ using graph::closest;
 using graph::closest_hint;
 using graph::error_once;
 using graph::MatrixExpansion;
+using graph::node_label;
 
 std::string with_article(const std::string& noun) {
   const bool vowel = !noun.empty() && std::string("aeiou").find(noun[0]) != std::string::npos;
@@ -72,14 +73,14 @@ class NodeValidator {
     if (spec.use.empty()) return nullptr;  // a missing 'use' was reported while reading
     if (const ComponentEntry* e = catalog_.find(spec.use, spec.pinned_version)) return e;
     if (catalog_.find(spec.use) == nullptr) {
-      error_once(diags_, spec.use_where, spec.name, "unknown component '" + spec.use + "'",
+      error_once(diags_, spec.use_where, node_label(spec), "unknown component '" + spec.use + "'",
                  closest_hint(spec.use, catalog_.type_ids()));
       return nullptr;
     }
     std::vector<std::string> versions;
     for (const ComponentEntry* e : catalog_.all())
       if (e->type_id == spec.use) versions.push_back(std::to_string(e->version));
-    error_once(diags_, spec.use_where, spec.name,
+    error_once(diags_, spec.use_where, node_label(spec),
                "component '" + spec.use + "' has no version " + std::to_string(*spec.pinned_version),
                "versions found: " + join(versions));
     return nullptr;
@@ -113,7 +114,7 @@ class NodeValidator {
   void report_too_many(const NodeSpec& spec, const std::string& port, const std::vector<InputRef>& bound) {
     std::vector<std::string> names;
     for (const auto& ref : bound) names.push_back(ref.node + "." + ref.port);
-    error_once(diags_, bound.front().where, spec.name,
+    error_once(diags_, bound.front().where, node_label(spec),
                "input '" + port + "' takes one value, but " + std::to_string(bound.size()) + " are connected (" +
                    join(names) + ")");
   }
@@ -132,18 +133,18 @@ class NodeValidator {
     std::string hint = closest_hint(port, names);
     if (hint.empty()) hint = names.empty() ? component.type_id + " has no inputs" : "its inputs are " + join(names);
     const SourceLocation where = refs.empty() ? spec.where : refs.front().where;
-    error_once(diags_, where, spec.name, "unknown input '" + port + "' for " + component.type_id, hint);
+    error_once(diags_, where, node_label(spec), "unknown input '" + port + "' for " + component.type_id, hint);
   }
 
   std::vector<const NodeSpec*> bind_ref(const NodeSpec& spec, const std::string& port, const InputRef& ref) {
     const Binding b = expansion_.bind(ref, spec.matrix, expansion_.gathers(spec, port));
     if (b.status == Binding::Status::kUnknownNode) {
-      error_once(diags_, ref.where, spec.name, "input '" + port + "' refers to unknown node '" + ref.node + "'",
+      error_once(diags_, ref.where, node_label(spec), "input '" + port + "' refers to unknown node '" + ref.node + "'",
                  closest_hint(ref.node, expansion_.node_names()));
     } else if (b.status == Binding::Status::kNoMatch) {
       std::string values;
       for (const auto& key : spec.matrix_keys) values += (values.empty() ? "" : ", ") + key + "=" + spec.matrix.at(key);
-      error_once(diags_, ref.where, spec.name,
+      error_once(diags_, ref.where, node_label(spec),
                  "input '" + port + "': no copy of '" + ref.node + "' matches this node's matrix (" + values + ")");
     }
     return b.producers;
@@ -158,7 +159,7 @@ class NodeValidator {
     const auto outputs = from->outputs();
     const size_t index = index_of(outputs, ref.port);
     if (index == SIZE_MAX) {
-      error_once(diags_, ref.where, spec.name,
+      error_once(diags_, ref.where, node_label(spec),
                  "node '" + ref.node + "' (" + from->type_id + ") has no output '" + ref.port + "'",
                  closest_hint(ref.port, port_names(outputs)));
       return SIZE_MAX;
@@ -166,7 +167,7 @@ class NodeValidator {
     if (input == nullptr) return index;
     const PortInfo& output = outputs[index];
     if (!kinds_fit(input->kind, output.kind)) {
-      error_once(diags_, ref.where, spec.name,
+      error_once(diags_, ref.where, node_label(spec),
                  "input '" + port + "' expects " + with_article(value_kind_name(input->kind)) + ", but '" + ref.node +
                      "." + ref.port + "' gives " + with_article(value_kind_name(output.kind)));
       return SIZE_MAX;
@@ -178,7 +179,7 @@ class NodeValidator {
     if (input.requires_caps == 0 || from.kind != MIEN_KIND_MODEL) return true;
     const uint64_t lacking = input.requires_caps & ~from.model_caps;
     if (lacking == 0) return true;
-    error_once(diags_, ref.where, spec.name,
+    error_once(diags_, ref.where, node_label(spec),
                spec.use + " needs " + capability_names(lacking) + " on input '" + input.name + "'; " + from.type_id +
                    " '" + ref.node + "' offers only " + capability_names(from.model_caps));
     return false;
@@ -189,7 +190,7 @@ class NodeValidator {
     for (const auto& p : inputs) {
       // A misspelt input that probably meant this port was reported already.
       if (p.optional() || spec.inputs.count(p.name) || meant.count(p.name)) continue;
-      error_once(diags_, spec.where, spec.name,
+      error_once(diags_, spec.where, node_label(spec),
                  "missing required input '" + p.name + "' (" + with_article(value_kind_name(p.kind)) + ")",
                  "connect it under 'in:', e.g. 'in: {" + p.name + ": node.port}'");
     }
