@@ -793,10 +793,13 @@ class ModelRef {
 // ------------------------------------------------------------------------------------
 class Context {
  public:
+  // `text_store` keeps the text of STRING/JSON outputs alive after the Context is gone
+  // (the host copies it only when process() returns); the adapter passes the instance's.
   Context(const mien_host_api* api, mien_call_ctx* ctx, const ComponentInfo& info, const mien_input* inputs,
-          uint32_t num_inputs, mien_value* outputs, uint32_t num_outputs)
+          uint32_t num_inputs, mien_value* outputs, uint32_t num_outputs,
+          std::vector<std::unique_ptr<std::string>>* text_store = nullptr)
       : host_(api, ctx), info_(info), inputs_(inputs), num_inputs_(num_inputs), outputs_(outputs),
-        num_outputs_(num_outputs) {}
+        num_outputs_(num_outputs), text_store_(text_store) {}
 
   const Host& host() const { return host_; }
 
@@ -838,8 +841,9 @@ class Context {
   void set(const Output& port, Table t) { out(port).table = t.release(); }
   void set(const Output& port, const Json& j) { set_text(port, j.dump(2)); }
   void set_text(const Output& port, std::string s) {
-    strings_.push_back(std::make_unique<std::string>(std::move(s)));
-    out(port).text = strings_.back()->c_str();
+    auto& store = text_store_ ? *text_store_ : strings_;
+    store.push_back(std::make_unique<std::string>(std::move(s)));
+    out(port).text = store.back()->c_str();
   }
   // A model port: write the artifact into output_dir(port) first, then call this.
   void set_model(const Output& port, const Json& description = Json::object()) {
@@ -847,7 +851,19 @@ class Context {
   }
   std::string output_dir(const Output& port) const { return host_.output_dir(port.name.c_str()); }
 
+  // Frees every tensor and table this context put into an output slot and clears the
+  // slots. The adapter calls it when process() fails (the host ignores the slots then).
+  void discard_outputs() noexcept {
+    for (uint32_t idx : set_slots_) free_slot(outputs_[idx]);
+    set_slots_.clear();
+  }
+
  private:
+  static void free_slot(mien_value& v) noexcept {
+    if (v.tensor && v.tensor->deleter) v.tensor->deleter(v.tensor);
+    if (v.table && v.table->deleter) v.table->deleter(v.table);
+    v = mien_value{};
+  }
   const mien_input& slot(const Input& port) const {
     uint32_t idx = 0;
     for (const auto& p : info_.port_list()) {
@@ -867,6 +883,9 @@ class Context {
       if (p.name == port.name) {
         if (idx >= num_outputs_) break;
         mien_value& v = outputs_[idx];
+        // Setting a port twice replaces (and frees) the first value.
+        if (std::find(set_slots_.begin(), set_slots_.end(), idx) != set_slots_.end()) free_slot(v);
+        else set_slots_.push_back(idx);
         v.struct_size = sizeof(mien_value);
         v.kind = p.kind;
         return v;
@@ -881,7 +900,9 @@ class Context {
   uint32_t num_inputs_;
   mien_value* outputs_;
   uint32_t num_outputs_;
+  std::vector<std::unique_ptr<std::string>>* text_store_ = nullptr;
   std::vector<std::unique_ptr<std::string>> strings_;
+  std::vector<uint32_t> set_slots_;
 };
 
 // ------------------------------------------------------------------------------------
@@ -960,6 +981,7 @@ struct Adapter {
   struct Instance {
     const mien_host_api* api;
     std::unique_ptr<C> component;
+    std::vector<std::unique_ptr<std::string>> texts{};  // text outputs of the last process()
   };
   struct ModelInstance {
     const mien_host_api* api;
@@ -989,9 +1011,15 @@ struct Adapter {
   static mien_status process(mien_instance* inst, mien_call_ctx* ctx, const mien_input* in, uint32_t n_in,
                              mien_value* out, uint32_t n_out) noexcept {
     auto* self = reinterpret_cast<Instance*>(inst);
+    self->texts.clear();
     return guarded(self->api, ctx, [&] {
-      Context c(self->api, ctx, info(), in, n_in, out, n_out);
-      self->component->process(c);
+      Context c(self->api, ctx, info(), in, n_in, out, n_out, &self->texts);
+      try {
+        self->component->process(c);
+      } catch (...) {
+        c.discard_outputs();  // rule 5: on failure the plugin frees what it allocated
+        throw;
+      }
     });
   }
 
