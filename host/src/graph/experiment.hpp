@@ -63,7 +63,7 @@ Experiment read_experiment_text(const std::string& text, const std::string& file
 // A validated node: the component found, the parameters typed and defaulted, and each
 // input port bound to producer outputs.
 struct ResolvedNode {
-  NodeSpec spec;
+  NodeSpec spec;                   // the copy; spec.inputs name the copies each input is bound to
   const ComponentEntry* component = nullptr;
   nlohmann::json params;           // every default filled in
   struct Source {

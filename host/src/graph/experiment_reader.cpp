@@ -1,6 +1,7 @@
 // read_experiment: YAML text -> Experiment. Order of work: parse, --set overrides,
 // top-level keys, vars, the experiment's own fields, then each node (matrix
 // expansion and variable substitution per copy).
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -74,7 +75,7 @@ VariableScope read_vars(const YamlNode& root, Experiment& exp, Diagnostics& diag
   return scope;
 }
 
-// A top-level scalar after substitution, or nullptr when absent.
+// A top-level value after substitution, or nullopt when absent.
 std::optional<YamlNode> top_level(const YamlNode& root, const std::string& key, const VariableScope& scope,
                                   Diagnostics& diags) {
   const YamlNode* node = root.find(key);
