@@ -1,0 +1,114 @@
+// dataset.image_folder: root/<class>/*.jpg -> a sample table.
+#include <optional>
+#include <regex>
+#include <set>
+
+#include "components.hpp"
+
+namespace mien::datasets {
+
+ComponentInfo ImageFolderDataset::info() {
+  return ComponentInfo("dataset.image_folder", 1, MIEN_KIND_DATASET,
+                       "Reads a folder with one subfolder of images per class into a sample table")
+      .params(kRoot, kClassMap, kSubjectRegex, kClasses, kVerify)
+      .ports(kTable, kSkipped, kSummary);
+}
+
+ImageFolderDataset::ImageFolderDataset(const Setup& s)
+    : root_(resolve_folder(s, kRoot.read(s.params()), "root")),
+      subject_regex_(kSubjectRegex.read(s.params())),
+      classes_(check_classes(kClasses.read(s.params()))),
+      class_map_(class_synonyms(), kClassMap.read(s.params()), /*closed=*/false, /*fold_case=*/true,
+                 "class folder names"),
+      verify_(kVerify.read(s.params())),
+      threads_(s.num_threads()) {
+  if (!subject_regex_.empty()) {
+    try {
+      std::regex test(subject_regex_);
+    } catch (const std::regex_error& e) {
+      throw Error("subject_regex: '" + subject_regex_ + "' is not a valid regular expression (ECMAScript): " +
+                  e.what());
+    }
+  }
+}
+
+void ImageFolderDataset::process(Context& ctx) {
+  const Host& host = ctx.host();
+  Collector col("dataset.image_folder", host);
+  const Listing listing = list_files(root_, host);
+  std::optional<std::regex> subject;
+  if (!subject_regex_.empty()) subject.emplace(subject_regex_);
+
+  size_t ignored = 0;
+  std::map<std::string, size_t> unknown_folders;  // folder -> image count
+  std::map<std::string, size_t> folder_counts;
+  for (const auto& file : listing.files) {
+    if (!has_image_extension(file)) {
+      ++ignored;
+      continue;
+    }
+    const fs::path rel = file.lexically_relative(root_);
+    const std::string path = file.string();
+    if (std::distance(rel.begin(), rel.end()) < 2) {
+      col.skip(path, "misplaced", "'" + rel.generic_string() + "' lies directly in root, not in a class folder");
+      continue;
+    }
+    const std::string folder = rel.begin()->string();
+    const std::string* target = class_map_.find(folder);
+    if (target == nullptr) {
+      ++unknown_folders[folder];
+      continue;
+    }
+    if (target->empty()) {
+      col.exclude("class_map");
+      continue;
+    }
+    Sample smp;
+    smp.id = rel.generic_string();
+    smp.label = *target;
+    smp.path = path;
+    if (subject) {
+      const std::string name = file.filename().string();
+      std::smatch m;
+      if (!std::regex_search(name, m, *subject) || m.str(m.size() > 1 ? 1 : 0).empty()) {
+        col.skip(path, "misnamed", "'" + name + "' does not match subject_regex '" + subject_regex_ + "'");
+        continue;
+      }
+      smp.groups = {m.str(m.size() > 1 ? 1 : 0)};
+    }
+    ++folder_counts[folder];
+    col.add(std::move(smp));
+  }
+  if (!unknown_folders.empty()) {
+    std::vector<std::string> names;
+    const std::vector<std::string> known = class_map_.codes();
+    for (const auto& [folder, n] : unknown_folders) {
+      names.push_back("'" + folder + "' (" + std::to_string(n) + " images" + did_you_mean(folder, known) + ")");
+    }
+    throw Error("root: class folder(s) " + join(names) + " in " + root_.string() +
+                " are not class names; map them with class_map (e.g. {" + unknown_folders.begin()->first +
+                ": happy}) or leave them out with null ({" + unknown_folders.begin()->first +
+                ": null}). Canonical classes: " + join(canonical_classes()));
+  }
+  col.restrict_classes(classes_);
+  if (verify_) col.verify_images(threads_);
+
+  Collector::Spec spec;
+  spec.dataset = "image_folder";
+  spec.source = root_.string();
+  if (subject) spec.group_names = {"subject"};
+  spec.classes = classes_;
+  spec.class_map = class_map_.to_json();
+  OrderedJson fc = OrderedJson::object();
+  for (const auto& [f, n] : folder_counts) fc[f] = n;
+  spec.extra["folder_counts"] = fc;
+  spec.extra["subject_regex"] = subject_regex_;
+  spec.extra["verify_images"] = verify_;
+  spec.extra["ignored_files"] = {{"not_images", ignored}, {"hidden", listing.hidden}};
+  auto res = col.finish(spec);
+  ctx.set(kTable, std::move(res.table));
+  ctx.set(kSkipped, std::move(res.skipped));
+  ctx.set_text(kSummary, res.summary.dump(2));
+}
+
+}  // namespace mien::datasets
