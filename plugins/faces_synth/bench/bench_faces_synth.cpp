@@ -14,6 +14,7 @@ void BM_Generate(benchmark::State& state) {
   Options o;
   o.identities = static_cast<int>(state.range(0));
   o.size = static_cast<int>(state.range(1));
+  o.threads = static_cast<int>(state.range(2));
   size_t n = 0;
   for (auto _ : state) {
     Dataset d = generate(o, 7);
@@ -22,7 +23,14 @@ void BM_Generate(benchmark::State& state) {
   }
   state.counters["samples/s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Generate)->Args({240, 128})->Args({240, 64})->Args({48, 224})->Unit(benchmark::kMillisecond)->UseRealTime();
+// args: identities, size, threads
+BENCHMARK(BM_Generate)
+    ->Args({240, 128, 1})
+    ->Args({240, 128, 2})
+    ->Args({240, 64, 1})
+    ->Args({48, 224, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // Landmarks only (render = false): the geometry, without images.
 void BM_GeometryOnly(benchmark::State& state) {

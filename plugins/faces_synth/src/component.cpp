@@ -19,6 +19,7 @@ ComponentInfo SyntheticFaces::info() {
 SyntheticFaces::SyntheticFaces(const Setup& s) : seed_(s.seed()) {
   const Params& p = s.params();
   Options& o = opts_;
+  o.threads = static_cast<int>(s.num_threads());
   o.identities = kIdentities.read(p);
   o.repeats = kRepeats.read(p);
   o.poses = kPoses.read(p);

@@ -1,9 +1,14 @@
 #include "generator.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <exception>
 #include <map>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include <mien_face/alignment.hpp>
 #include <mien_face/geometric.hpp>
@@ -75,7 +80,6 @@ Dataset generate(const Options& o, uint64_t seed, const std::function<void(size_
   d.opts = o;
   d.seed = seed;
   const size_t n = sample_count(o);
-  d.samples.reserve(n);
   const size_t px = static_cast<size_t>(o.size) * static_cast<size_t>(o.size);
   uint8_t* images = images_out;
   uint8_t* masks = masks_out;
@@ -87,35 +91,93 @@ Dataset generate(const Options& o, uint64_t seed, const std::function<void(size_
     d.masks.assign(n * px, 0);
     masks = d.masks.data();
   }
-  size_t k = 0;
-  for (int i = 0; i < o.identities; ++i) {
-    const Identity id = make_identity(seed, i);
-    for (int p = 0; p < static_cast<int>(o.poses.size()); ++p)
-      for (int r = 0; r < o.repeats; ++r)
-        for (int c : o.classes) {
-          Sample smp;
-          smp.identity = i;
-          smp.pose = p;
-          smp.repeat = r;
-          smp.cls = c;
-          Shape3 noise;
-          draw_sample(o, seed, smp, noise);
-          const Shape3 shape = deform(id, smp.au.data(), &noise);
-          const Shape3 twin = deform(id, nullptr, &noise);
-          smp.landmarks = project(smp.cam, shape);
-          smp.neutral = project(smp.cam, twin);
-          if (o.render) {
-            render_face(id, shape, smp.au.data(), smp.cam, smp.nuisance, o.size, images + k * px);
-            if (o.masks) {
-              std::fill(masks + k * px, masks + (k + 1) * px, uint8_t{0});
-              render_au_mask(shape, smp.au.data(), smp.cam, o.size, masks + k * px);
-            }
+  std::vector<Identity> ids;
+  ids.reserve(static_cast<size_t>(o.identities));
+  for (int i = 0; i < o.identities; ++i) ids.push_back(make_identity(seed, i));
+  // the sample grid: identity → pose → repeat → class
+  d.samples.resize(n);
+  {
+    size_t k = 0;
+    for (int i = 0; i < o.identities; ++i)
+      for (int p = 0; p < static_cast<int>(o.poses.size()); ++p)
+        for (int r = 0; r < o.repeats; ++r)
+          for (int c : o.classes) {
+            Sample& smp = d.samples[k++];
+            smp.identity = i;
+            smp.pose = p;
+            smp.repeat = r;
+            smp.cls = c;
           }
-          d.samples.push_back(smp);
-          ++k;
-          if (progress && (k % 64 == 0 || k == n)) progress(k, n);
-        }
   }
+  // Each sample depends only on its own keys, so the order of work does not matter.
+  auto make = [&](size_t k) {
+    Sample& smp = d.samples[k];
+    const Identity& id = ids[static_cast<size_t>(smp.identity)];
+    Shape3 noise;
+    draw_sample(o, seed, smp, noise);
+    const Shape3 shape = deform(id, smp.au.data(), &noise);
+    const Shape3 twin = deform(id, nullptr, &noise);
+    smp.landmarks = project(smp.cam, shape);
+    smp.neutral = project(smp.cam, twin);
+    if (o.render) {
+      render_face(id, shape, smp.au.data(), smp.cam, smp.nuisance, o.size, images + k * px);
+      if (masks) {
+        std::fill(masks + k * px, masks + (k + 1) * px, uint8_t{0});
+        render_au_mask(shape, smp.au.data(), smp.cam, o.size, masks + k * px);
+      }
+    }
+  };
+  const int threads = std::max(1, std::min<int>(o.threads, static_cast<int>(n / 32) + 1));
+  if (threads <= 1) {
+    for (size_t k = 0; k < n; ++k) {
+      make(k);
+      if (progress && ((k + 1) % 64 == 0 || k + 1 == n)) progress(k + 1, n);
+    }
+    return d;
+  }
+  // Workers take chunks of samples; this thread reports progress (and may be cancelled).
+  constexpr size_t kChunk = 16;
+  std::atomic<size_t> next{0}, done{0};
+  std::atomic<bool> stop{false};
+  std::mutex err_mutex;
+  std::exception_ptr error;
+  auto work = [&] {
+    try {
+      while (!stop.load()) {
+        const size_t b = next.fetch_add(kChunk);
+        if (b >= n) break;
+        const size_t e = std::min(n, b + kChunk);
+        for (size_t k = b; k < e; ++k) make(k);
+        done.fetch_add(e - b);
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(err_mutex);
+      if (!error) error = std::current_exception();
+      stop.store(true);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(work);
+  std::exception_ptr cancelled;
+  size_t reported = 0;
+  while (true) {
+    const size_t now = done.load();
+    if (progress && now != reported && !cancelled) {
+      try {
+        progress(now, n);
+      } catch (...) {
+        cancelled = std::current_exception();
+        stop.store(true);
+      }
+      reported = now;
+    }
+    if (now >= n || stop.load()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+  if (cancelled) std::rethrow_exception(cancelled);
+  if (progress && reported != n) progress(n, n);
   return d;
 }
 

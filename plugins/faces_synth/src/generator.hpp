@@ -38,6 +38,7 @@ struct Options {
   double landmark_threshold = 0.02;  // fraction of the inter-ocular distance
   bool render = true;             // images and masks (false: landmarks and ground truth only)
   bool masks = true;
+  int threads = 1;                // worker threads; the output does not depend on it
 };
 
 double pose_yaw(const std::string& pose, double yaw);  // S → 0, HL → +yaw, HR → −yaw

@@ -344,7 +344,7 @@ void render_face(const Identity& id, const Shape3& s, const double* au, const Ca
     uint8_t* po = out + static_cast<size_t>(y) * size;
     for (int x = 0; x < size; ++x) {
       double v = (pi[x] - 128.0) * nz.contrast + 128.0 + nz.brightness;
-      if (nz.noise_sigma > 0) v += nz.noise_sigma * rng.normal();
+      if (nz.noise_sigma > 0) v += nz.noise_sigma * rng.fast_normal();
       v = std::floor(v + 0.5);
       po[x] = static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
     }

@@ -102,6 +102,33 @@ TEST(SyntheticFaces, SameSeedSameBytesOtherSeedDiffers) {
   EXPECT_NE(ta.get("x48").numbers(), tc.get("x48").numbers());
 }
 
+TEST(SyntheticFaces, ThreadsDoNotChangeTheOutput) {
+  Options o;
+  o.identities = 3;
+  o.size = 48;
+  const Dataset one = generate(o, 77);
+  o.threads = 3;
+  size_t last = 0;
+  const Dataset three = generate(o, 77, [&](size_t done, size_t total) {
+    EXPECT_GE(done, last);
+    EXPECT_EQ(total, one.samples.size());
+    last = done;
+  });
+  EXPECT_EQ(last, one.samples.size());
+  EXPECT_EQ(one.images, three.images);
+  EXPECT_EQ(one.masks, three.masks);
+  EXPECT_EQ(ground_truth(one), ground_truth(three));
+  // cancelling from the progress callback stops the workers and reaches the caller
+  EXPECT_THROW(generate(o, 77, [](size_t, size_t) { throw mien::Cancelled(); }), mien::Cancelled);
+}
+
+TEST(SyntheticFaces, CancelledThroughTheHost) {
+  Runner r({{"identities", 3}, {"size", 32}}, 1);
+  r.set_num_threads(2);
+  r.cancel_after(0);
+  EXPECT_EQ(r.run(), MIEN_ERR_CANCELLED);
+}
+
 TEST(SyntheticFaces, OutputsHaveTheDocumentedShapes) {
   Runner r({{"identities", 2}, {"size", 48}, {"repeats", 2}}, 3);
   ASSERT_EQ(r.run(), MIEN_OK) << r.error();
