@@ -345,13 +345,14 @@ Collector::Result Collector::finish(const Spec& spec) {
                 MIEN_ERR_INVALID_ARGUMENT);
   }
 
-  // Categories: the `classes` parameter, else the classes present in canonical order.
-  std::vector<std::string> classes = spec.classes;
-  if (classes.empty()) {
-    std::set<int> present;
-    for (const auto& r : rows) present.insert(canonical_index(r.label));
-    for (int k : present) classes.push_back(canonical_classes()[static_cast<size_t>(k)]);
-  }
+  // Categories: the `classes` parameter, else the classes present; in canonical order
+  // either way, so every reader codes a class the same.
+  std::set<int> wanted;
+  for (const auto& c : spec.classes) wanted.insert(canonical_index(c));
+  if (wanted.empty())
+    for (const auto& r : rows) wanted.insert(canonical_index(r.label));
+  std::vector<std::string> classes;
+  for (int k : wanted) classes.push_back(canonical_classes()[static_cast<size_t>(k)]);
   std::map<std::string, int64_t> code_of;
   for (size_t k = 0; k < classes.size(); ++k) code_of[classes[k]] = static_cast<int64_t>(k);
 

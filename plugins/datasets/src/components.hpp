@@ -24,8 +24,8 @@ namespace params {
 inline Param<std::vector<std::string>> classes() {
   return Param<std::vector<std::string>>(
       "classes", {},
-      "Keep only these classes, in this order as the label's categories ([] = every class present, in the "
-      "canonical order fear, anger, disgust, happy, neutral, sad, surprise, contempt)");
+      "Keep only these classes ([] = every class present); the label's categories are the kept classes in the "
+      "canonical order fear, anger, disgust, happy, neutral, sad, surprise, contempt, whatever the order here");
 }
 inline Param<bool> verify_images() {
   return Param<bool>("verify_images", true,

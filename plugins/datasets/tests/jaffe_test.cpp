@@ -65,7 +65,7 @@ TEST(JaffeDataset, ClassMapAndClasses) {
   const mien::TableView tab = r.table("table");
   EXPECT_EQ(texts(tab, "id"), (std::vector<std::string>{"KA.AN1.39", "YM.FE1.60", "ZZ.AN1.39"}));
   EXPECT_EQ(labels(tab), (std::vector<std::string>{"anger", "surprise", "anger"}));
-  EXPECT_EQ(tab.get("label").categories(), (std::vector<std::string>{"surprise", "anger"}));
+  EXPECT_EQ(tab.get("label").categories(), (std::vector<std::string>{"anger", "surprise"}));
 
   ComponentRunner<JaffeDataset> bad({{"root", t.root.string()}, {"class_map", {{"AF", "fear"}}}});
   EXPECT_NE(bad.run(), MIEN_OK);
