@@ -18,7 +18,7 @@ namespace mien::faces_synth {
 //     with:
 //       identities: 40          # synthetic people; each appears in every class and pose
 //       repeats: 1              # samples per identity, class and pose
-//       poses: [S, HL, HR]      # 0°, +30°, −30° yaw
+//       poses: [S, HL, HR]      # frontal, half-left, half-right (yaw 0, 30°, 30°)
 //       label_style: canonical  # or kdef (AF AN DI HA NE SA SU)
 //       size: 128               # images are size × size, grey
 //
@@ -40,8 +40,9 @@ class SyntheticFaces {
           .range(1, 1000);
   static inline const Param<std::vector<std::string>> kPoses{
       "poses", {"S", "HL", "HR"},
-      "Head poses to generate, each from S (frontal, yaw 0), HL (yaw +`yaw`, head turned to the subject's left, "
-      "nose towards the image right) and HR (yaw -`yaw`)"};
+      "Head poses to generate, each from S (frontal), HL (half-left profile as in KDEF: the subject's left cheek "
+      "turned to the camera, nose towards the image left, by `yaw` degrees) and HR (the mirror: nose towards the "
+      "image right)"};
   static inline const Param<std::vector<std::string>> kClasses{
       "classes", {},
       "Expressions to generate, canonical names or KDEF codes ([] = all seven: fear anger disgust happy neutral "

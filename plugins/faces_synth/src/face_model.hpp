@@ -76,7 +76,7 @@ Identity make_identity(uint64_t seed, int index);
 Shape3 deform(const Identity& id, const double* intensities, const Shape3* noise);
 
 // Head pose and camera. Angles in degrees: yaw > 0 turns the head to the subject's left
-// (the nose moves to the image right), pitch > 0 tilts the chin down, roll > 0 turns the
+// (the nose moves to the image right: KDEF's HR), pitch > 0 tilts the chin down, roll > 0 turns the
 // face clockwise in the image.
 struct Camera {
   double yaw = 0, pitch = 0, roll = 0;

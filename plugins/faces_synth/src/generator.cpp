@@ -19,8 +19,10 @@ namespace mien::faces_synth {
 
 double pose_yaw(const std::string& pose, double yaw) {
   if (pose == "S") return 0.0;
-  if (pose == "HL") return yaw;
-  if (pose == "HR") return -yaw;
+  // KDEF's half-left profile shows the subject's left cheek: the head is turned to the
+  // subject's right, the nose points to the image left (yaw < 0 in face_model.hpp).
+  if (pose == "HL") return -yaw;
+  if (pose == "HR") return yaw;
   throw std::invalid_argument("unknown pose '" + pose + "'");
 }
 

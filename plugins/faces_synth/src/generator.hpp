@@ -41,7 +41,7 @@ struct Options {
   int threads = 1;                // worker threads; the output does not depend on it
 };
 
-double pose_yaw(const std::string& pose, double yaw);  // S → 0, HL → +yaw, HR → −yaw
+double pose_yaw(const std::string& pose, double yaw);  // S → 0, HL → −yaw, HR → +yaw
 
 struct Sample {
   int identity = 0, cls = 0, pose = 0, repeat = 0;  // cls: index into class_defs()
