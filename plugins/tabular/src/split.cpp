@@ -141,6 +141,8 @@ void SplitHoldout::process(Context& ctx) {
     for (size_t k = 0; k < n_test; ++k) unit_test[order[k]] = true;
   }
 
+  host.check_cancelled();
+  host.progress(units, units, "assigning rows");
   std::vector<int64_t> train_rows, test_rows;
   std::vector<std::string> side(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {

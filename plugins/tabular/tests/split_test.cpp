@@ -52,6 +52,8 @@ TEST(SplitHoldout, StratifiedProportions) {
   for (const auto& id : ids(train)) all.insert(id);
   for (const auto& id : ids(test)) EXPECT_TRUE(all.insert(id).second) << id << " on both sides";
   EXPECT_EQ(all.size(), 100u);
+  EXPECT_FALSE(r.progress().empty());
+  EXPECT_TRUE(r.logged("80 train rows, 20 test rows", MIEN_LOG_INFO));
 }
 
 TEST(SplitHoldout, UnstratifiedAndAssignment) {
