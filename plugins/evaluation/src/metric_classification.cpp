@@ -1,0 +1,330 @@
+// metric.classification: accuracy, balanced accuracy, per-class scores, confusion and
+// bootstrap confidence intervals over one or more concatenated prediction tables.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <random>
+
+#include "components.hpp"
+
+namespace mien::evaluation {
+
+namespace {
+
+constexpr const char* kId = "metric.classification";
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
+  return out;
+}
+
+// Portable seeded draws (std::uniform_int_distribution differs between libraries).
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : gen_(seed) {}
+  uint64_t below(uint64_t n) {
+    const uint64_t threshold = (0 - n) % n;
+    for (;;) {
+      const uint64_t r = gen_();
+      if (r >= threshold) return r % n;
+    }
+  }
+
+ private:
+  std::mt19937_64 gen_;
+};
+
+// Linear interpolation between order statistics (numpy's default percentile).
+double quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<size_t>(std::floor(pos));
+  const size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
+
+// The classes a prediction table was made with: its meta "classes", else its p_<class> columns.
+std::vector<std::string> table_classes(const TableView& t, size_t index) {
+  const Json meta = t.meta();
+  std::vector<std::string> out;
+  if (meta.contains("classes") && meta.at("classes").is_array()) {
+    for (const auto& c : meta.at("classes"))
+      if (c.is_string()) out.push_back(c.get<std::string>());
+  } else {
+    for (uint32_t i = 0; i < t.num_columns(); ++i) {
+      const std::string name = t.column(i).name();
+      if (name.rfind("p_", 0) == 0 && name.size() > 2) out.push_back(name.substr(2));
+    }
+  }
+  if (out.empty())
+    throw Error(std::string(kId) + ": predictions #" + std::to_string(index + 1) +
+                " names no classes (no meta \"classes\" and no p_<class> columns); make it with eval.predict");
+  return out;
+}
+
+struct Row {
+  int64_t truth, pred;
+  size_t group;
+};
+
+}  // namespace
+
+ComponentInfo MetricClassification::info() {
+  return ComponentInfo(kId, 1, MIEN_KIND_METRIC,
+                       "Accuracy, balanced accuracy, per-class F1, confusion and bootstrap CIs of prediction tables")
+      .params(kGroupBy, kBootstrap, kConfidence)
+      .ports(kPredictions, kMetrics, kConfusion);
+}
+
+MetricClassification::MetricClassification(const Setup& s)
+    : group_by_(kGroupBy.read(s.params())),
+      bootstrap_(kBootstrap.read(s.params())),
+      confidence_(kConfidence.read(s.params())),
+      seed_(s.seed()) {
+  if (bootstrap_ < 0) throw Error(std::string(kId) + ": parameter 'bootstrap' must be >= 0");
+  if (!(confidence_ > 0 && confidence_ < 1))
+    throw Error(std::string(kId) + ": parameter 'confidence' must be in (0, 1), got " + std::to_string(confidence_));
+}
+
+MetricClassification::Scores MetricClassification::score(const std::vector<int64_t>& truth,
+                                                          const std::vector<int64_t>& pred, size_t classes) {
+  Scores s;
+  s.n = static_cast<int64_t>(truth.size());
+  s.confusion.assign(classes, std::vector<int64_t>(classes, 0));
+  for (size_t i = 0; i < truth.size(); ++i) ++s.confusion[static_cast<size_t>(truth[i])][static_cast<size_t>(pred[i])];
+  s.support.assign(classes, 0);
+  s.predicted.assign(classes, 0);
+  int64_t correct = 0;
+  for (size_t a = 0; a < classes; ++a) {
+    correct += s.confusion[a][a];
+    for (size_t b = 0; b < classes; ++b) {
+      s.support[a] += s.confusion[a][b];
+      s.predicted[b] += s.confusion[a][b];
+    }
+  }
+  s.accuracy = s.n > 0 ? static_cast<double>(correct) / static_cast<double>(s.n) : 0.0;
+  s.precision.assign(classes, 0.0);
+  s.recall.assign(classes, 0.0);
+  s.f1.assign(classes, 0.0);
+  double recall_sum = 0, p_sum = 0, r_sum = 0, f_sum = 0, wf_sum = 0;
+  int64_t with_support = 0, in_use = 0;
+  for (size_t k = 0; k < classes; ++k) {
+    const auto tp = static_cast<double>(s.confusion[k][k]);
+    if (s.predicted[k] > 0) s.precision[k] = tp / static_cast<double>(s.predicted[k]);
+    if (s.support[k] > 0) s.recall[k] = tp / static_cast<double>(s.support[k]);
+    if (s.precision[k] + s.recall[k] > 0) s.f1[k] = 2 * s.precision[k] * s.recall[k] / (s.precision[k] + s.recall[k]);
+    if (s.support[k] > 0) {
+      ++with_support;
+      recall_sum += s.recall[k];
+      wf_sum += s.f1[k] * static_cast<double>(s.support[k]);
+    }
+    // Macro averages over the classes that occur in the labels or the predictions (as scikit-learn).
+    if (s.support[k] > 0 || s.predicted[k] > 0) {
+      ++in_use;
+      p_sum += s.precision[k];
+      r_sum += s.recall[k];
+      f_sum += s.f1[k];
+    }
+  }
+  s.balanced_accuracy = with_support > 0 ? recall_sum / static_cast<double>(with_support) : 0.0;
+  s.macro_precision = in_use > 0 ? p_sum / static_cast<double>(in_use) : 0.0;
+  s.macro_recall = in_use > 0 ? r_sum / static_cast<double>(in_use) : 0.0;
+  s.macro_f1 = in_use > 0 ? f_sum / static_cast<double>(in_use) : 0.0;
+  s.weighted_f1 = s.n > 0 ? wf_sum / static_cast<double>(s.n) : 0.0;
+  return s;
+}
+
+void MetricClassification::process(Context& ctx) {
+  const Host& host = ctx.host();
+  const uint32_t count = ctx.count(kPredictions);
+  if (count == 0) throw Error(std::string(kId) + ": no prediction table is connected");
+
+  std::vector<std::string> classes;      // union, in order of first appearance
+  std::vector<std::string> group_names;  // in order of first appearance
+  std::map<std::string, size_t> group_index;
+  std::vector<Row> rows;
+  Json inputs = Json::array();
+  int64_t unlabelled = 0;
+  auto class_index = [&](const std::string& name) {
+    auto it = std::find(classes.begin(), classes.end(), name);
+    if (it != classes.end()) return static_cast<int64_t>(it - classes.begin());
+    classes.push_back(name);
+    return static_cast<int64_t>(classes.size() - 1);
+  };
+
+  for (uint32_t t = 0; t < count; ++t) {
+    host.check_cancelled();
+    const TableView table = ctx.table(kPredictions, t);
+    const std::string which = "predictions #" + std::to_string(t + 1);
+    const std::vector<std::string> model_classes = table_classes(table, t);
+    for (const auto& c : model_classes) class_index(c);
+    const auto label = table.label();
+    if (!label) throw Error(std::string(kId) + ": " + which + " has no LABEL column (the true classes)");
+    const auto predicted = table.find("predicted");
+    if (!predicted) throw Error(std::string(kId) + ": " + which + " has no 'predicted' column; make it with eval.predict");
+    std::optional<ColumnView> group;
+    if (!group_by_.empty()) {
+      group = table.find(group_by_);
+      if (!group) {
+        std::vector<std::string> names;
+        for (uint32_t i = 0; i < table.num_columns(); ++i) names.emplace_back(table.column(i).name());
+        throw Error(std::string(kId) + ": parameter 'group_by': " + which + " has no column '" + group_by_ +
+                    "' (columns: " + join(names) + ")");
+      }
+    }
+    int64_t n = 0, correct = 0;
+    for (int64_t i = 0; i < table.num_rows(); ++i) {
+      if (label->code(i) < 0) {
+        ++unlabelled;
+        continue;
+      }
+      const std::string truth = label->text(i);
+      if (std::find(model_classes.begin(), model_classes.end(), truth) == model_classes.end())
+        throw Error(std::string(kId) + ": class '" + truth + "' appears in the labels of " + which +
+                    " but is not among the model's classes (" + join(model_classes) + ")");
+      const std::string pred = predicted->text(i);
+      if (std::find(model_classes.begin(), model_classes.end(), pred) == model_classes.end())
+        throw Error(std::string(kId) + ": " + which + " row " + std::to_string(i + 1) + " predicts '" + pred +
+                    "', which is not among its classes (" + join(model_classes) + ")");
+      Row r{class_index(truth), class_index(pred), 0};
+      if (group) {
+        const std::string g = group->text(i);
+        auto it = group_index.find(g);
+        if (it == group_index.end()) {
+          it = group_index.emplace(g, group_names.size()).first;
+          group_names.push_back(g);
+        }
+        r.group = it->second;
+      }
+      ++n;
+      correct += r.truth == r.pred ? 1 : 0;
+      rows.push_back(r);
+    }
+    inputs.push_back({{"index", t},
+                      {"rows", n},
+                      {"accuracy", n > 0 ? Json(static_cast<double>(correct) / static_cast<double>(n)) : Json()}});
+  }
+  if (rows.empty()) throw Error(std::string(kId) + ": the predictions have no labelled rows");
+  if (unlabelled > 0) host.warn(std::string(kId) + ": " + std::to_string(unlabelled) + " row(s) without a label are skipped");
+
+  const size_t C = classes.size();
+  Rng rng(seed_);
+  const double alpha = (1.0 - confidence_) / 2.0;
+
+  // Everything for one subset of the rows.
+  auto evaluate = [&](const std::vector<size_t>& subset) {
+    std::vector<int64_t> truth, pred;
+    for (size_t i : subset) {
+      truth.push_back(rows[i].truth);
+      pred.push_back(rows[i].pred);
+    }
+    const Scores s = score(truth, pred, C);
+    Json per_class = Json::object();
+    Json counts = Json::array(), normalized = Json::array();
+    for (size_t k = 0; k < C; ++k) {
+      per_class[classes[k]] = {{"precision", s.precision[k]},
+                               {"recall", s.recall[k]},
+                               {"f1", s.f1[k]},
+                               {"support", s.support[k]},
+                               {"predicted", s.predicted[k]}};
+      counts.push_back(s.confusion[k]);
+      Json row = Json::array();
+      for (size_t b = 0; b < C; ++b)
+        row.push_back(s.support[k] > 0 ? static_cast<double>(s.confusion[k][b]) / static_cast<double>(s.support[k]) : 0.0);
+      normalized.push_back(row);
+    }
+    Json j = {{"n", s.n},
+              {"accuracy", s.accuracy},
+              {"balanced_accuracy", s.balanced_accuracy},
+              {"macro_precision", s.macro_precision},
+              {"macro_recall", s.macro_recall},
+              {"macro_f1", s.macro_f1},
+              {"weighted_f1", s.weighted_f1},
+              {"per_class", per_class},
+              {"confusion", {{"classes", classes}, {"counts", counts}, {"normalized", normalized}}}};
+    if (bootstrap_ > 0) {
+      std::vector<double> acc, bal;
+      acc.reserve(static_cast<size_t>(bootstrap_));
+      bal.reserve(static_cast<size_t>(bootstrap_));
+      std::vector<int64_t> bt(subset.size()), bp(subset.size());
+      for (int64_t b = 0; b < bootstrap_; ++b) {
+        if (b % 64 == 0) host.check_cancelled();
+        for (size_t i = 0; i < subset.size(); ++i) {
+          const size_t pick = static_cast<size_t>(rng.below(subset.size()));
+          bt[i] = truth[pick];
+          bp[i] = pred[pick];
+        }
+        const Scores r = score(bt, bp, C);
+        acc.push_back(r.accuracy);
+        bal.push_back(r.balanced_accuracy);
+      }
+      j["bootstrap"] = {
+          {"samples", bootstrap_},
+          {"confidence", confidence_},
+          {"method", "percentile"},
+          {"accuracy", {{"low", quantile(acc, alpha)}, {"high", quantile(acc, 1 - alpha)}}},
+          {"balanced_accuracy", {{"low", quantile(bal, alpha)}, {"high", quantile(bal, 1 - alpha)}}}};
+    } else {
+      j["bootstrap"] = nullptr;
+    }
+    return std::make_pair(j, s);
+  };
+
+  // ---- overall, then per group ----
+  std::vector<size_t> all(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) all[i] = i;
+  auto [metrics, overall] = evaluate(all);
+  Json result = {{"metric", "classification"}, {"classes", classes}};
+  result.update(metrics);
+  result["inputs"] = inputs;
+  result["unlabelled_rows"] = unlabelled;
+  result["seed"] = seed_;
+
+  std::vector<std::string> scope_names = {"all"};
+  std::vector<Scores> scope_scores = {overall};
+  if (!group_by_.empty()) {
+    result["group_by"] = group_by_;
+    result["group_order"] = group_names;
+    Json groups = Json::object();
+    for (size_t g = 0; g < group_names.size(); ++g) {
+      std::vector<size_t> subset;
+      for (size_t i = 0; i < rows.size(); ++i)
+        if (rows[i].group == g) subset.push_back(i);
+      auto [gj, gs] = evaluate(subset);
+      groups[group_names[g]] = gj;
+      scope_names.push_back(group_names[g]);
+      scope_scores.push_back(gs);
+    }
+    result["groups"] = groups;
+  }
+
+  // ---- the confusion table ----
+  std::vector<std::string> scope_col, true_col;
+  std::vector<int64_t> support_col;
+  std::vector<std::vector<int64_t>> pred_cols(C);
+  for (size_t s = 0; s < scope_scores.size(); ++s) {
+    for (size_t k = 0; k < C; ++k) {
+      scope_col.push_back(scope_names[s]);
+      true_col.push_back(classes[k]);
+      support_col.push_back(scope_scores[s].support[k]);
+      for (size_t b = 0; b < C; ++b) pred_cols[b].push_back(scope_scores[s].confusion[k][b]);
+    }
+  }
+  Table confusion(static_cast<int64_t>(scope_col.size()));
+  confusion.add_strings("group", MIEN_ROLE_GROUP, std::move(scope_col));
+  confusion.add_strings("true_class", MIEN_ROLE_VALUE, std::move(true_col));
+  confusion.add_codes("support", MIEN_ROLE_VALUE, std::move(support_col));
+  for (size_t b = 0; b < C; ++b) confusion.add_codes("pred_" + classes[b], MIEN_ROLE_VALUE, std::move(pred_cols[b]));
+
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%s: %lld rows from %u table(s): accuracy %.4f, balanced accuracy %.4f", kId,
+                static_cast<long long>(overall.n), count, overall.accuracy, overall.balanced_accuracy);
+  host.info(buf);
+  ctx.set(kMetrics, result);
+  ctx.set(kConfusion, std::move(confusion));
+}
+
+}  // namespace mien::evaluation
