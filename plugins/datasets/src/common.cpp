@@ -236,12 +236,13 @@ Listing list_files(const fs::path& root, const Host& host) {
     if (++seen % 1024 == 0) host.check_cancelled();
     const fs::path& p = it->path();
     const std::string name = p.filename().string();
+    std::error_code entry_ec;  // a dangling link or an unreadable entry is just not a file
     if (!name.empty() && name[0] == '.') {
-      if (it->is_directory(ec)) it.disable_recursion_pending();
+      if (it->is_directory(entry_ec)) it.disable_recursion_pending();
       else ++out.hidden;
       continue;
     }
-    if (it->is_regular_file(ec)) out.files.push_back(p);
+    if (it->is_regular_file(entry_ec)) out.files.push_back(p);
   }
   if (ec) throw Error("cannot list " + root.string() + ": " + ec.message(), MIEN_ERR_IO);
   std::sort(out.files.begin(), out.files.end());

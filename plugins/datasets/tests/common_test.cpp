@@ -106,6 +106,7 @@ TEST(ListFiles, SortedRecursiveWithoutHiddenFiles) {
   write_text(d.path() / "a.txt", "x");
   write_text(d.path() / "b/.hidden", "x");
   write_text(d.path() / ".git/config", "x");
+  fs::create_symlink(d.path() / "nowhere.jpg", d.path() / "b/dangling.jpg");  // not a file, no error
   const mien::Host host(nullptr, nullptr);
   const Listing l = list_files(d.path(), host);
   ASSERT_EQ(l.files.size(), 2u);

@@ -261,6 +261,24 @@ TEST(KdefDataset, Cancels) {
   ComponentRunner<KdefDataset> r({{"root", t.root.string()}});
   r.cancel();
   EXPECT_EQ(r.run(), MIEN_ERR_CANCELLED);
+  // Also in the middle of checking the images.
+  ComponentRunner<KdefDataset> mid({{"root", t.root.string()}});
+  mid.cancel_after(2);
+  EXPECT_EQ(mid.run(), MIEN_ERR_CANCELLED);
+  EXPECT_GE(mid.cancel_polls(), 3u);
+}
+
+TEST(KdefDataset, WarningsAreCappedButEverySkipIsListed) {
+  KdefTree t;
+  for (int i = 0; i < 60; ++i) write_text(t.root / ("junk/junk" + std::to_string(i) + ".jpg"), "x");
+  ComponentRunner<KdefDataset> r({{"root", t.root.string()}});
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  EXPECT_EQ(r.table("skipped").num_rows(), 65);
+  size_t skipped_warnings = 0;
+  for (const auto& m : r.log_messages(MIEN_LOG_WARNING)) skipped_warnings += m.find(": skipped ") != std::string::npos;
+  EXPECT_EQ(skipped_warnings, 50u);
+  EXPECT_TRUE(r.logged("... and 15 more skipped", MIEN_LOG_WARNING));
+  EXPECT_FALSE(r.progress().empty());
 }
 
 }  // namespace
