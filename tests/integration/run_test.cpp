@@ -75,7 +75,7 @@ class MienTest : public ::testing::Test {
     const pid_t pid = fork();
     if (pid == 0) {
       setpgid(0, 0);
-      const std::string cmd = "exec " + command(args) + " >'" + (dir_ / "bg.out").string() + "' 2>'" + (dir_ / "bg.err").string() + "'";
+      const std::string cmd = "exec env " + command(args) + " >'" + (dir_ / "bg.out").string() + "' 2>'" + (dir_ / "bg.err").string() + "'";
       execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
       _exit(127);
     }
@@ -86,7 +86,8 @@ class MienTest : public ::testing::Test {
 
   std::map<std::string, std::string> statuses(const fs::path& run) {
     std::map<std::string, std::string> out;
-    for (const auto& n : manifest(run)["nodes"]) out[n["name"]] = n["status"];
+    const json m = manifest(run);  // keep it alive: the loop iterates a part of it
+    for (const auto& n : m["nodes"]) out[n["name"].get<std::string>()] = n["status"].get<std::string>();
     return out;
   }
 

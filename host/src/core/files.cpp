@@ -84,6 +84,7 @@ void link_or_copy_tree(const std::string& from, const std::string& to) {
     return;
   }
   std::error_code ec;
+  if (fs::path(to).has_parent_path()) fs::create_directories(fs::path(to).parent_path());
   fs::remove(to, ec);
   fs::create_hard_link(from, to, ec);
   if (ec) fs::copy_file(from, to, fs::copy_options::overwrite_existing);

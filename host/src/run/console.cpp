@@ -25,7 +25,7 @@ const char* level_name(int level) {
 }
 }  // namespace
 
-Console::Console() {
+Console::Console() : last_progress_(std::chrono::steady_clock::now()) {
   tty_ = ::isatty(STDERR_FILENO) == 1 && std::getenv("MIEN_NO_PROGRESS") == nullptr;
 }
 
@@ -94,7 +94,8 @@ void Console::progress(const std::string& node, uint64_t done, uint64_t total, c
 void Console::end_progress() {
   std::lock_guard<std::mutex> lock(mutex_);
   clear_bar_locked();
-  last_progress_ = {};
+  // The next node's first plain line waits a full interval: short nodes stay quiet.
+  last_progress_ = std::chrono::steady_clock::now();
 }
 
 }  // namespace mien::host

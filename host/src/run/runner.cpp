@@ -193,7 +193,13 @@ NodeOutcome LocalExecutor::execute(const NodeJob& job) {
   for (auto& o : outs) o.struct_size = sizeof(mien_value);
   ctx.error.clear();
   st = vt->process(instance, &ctx, in.data(), static_cast<uint32_t>(in.size()), outs.data(), static_cast<uint32_t>(outs.size()));
-  vt->destroy(instance);
+  // The instance is destroyed only after its outputs are copied: output strings may
+  // live in the instance until then (ABI rule 5).
+  struct DestroyOnExit {
+    const mien_component_vtable* vt;
+    mien_instance* instance;
+    ~DestroyOnExit() { vt->destroy(instance); }
+  } destroy_on_exit{vt, instance};
   console_.end_progress();
   if (st != MIEN_OK) {
     if (st == MIEN_ERR_CANCELLED) return fail("cancelled");

@@ -220,8 +220,8 @@ typedef struct mien_value {
   mien_tensor* tensor;             /* TENSOR, IMAGE */
   mien_pixel_format pixel_format;  /* IMAGE */
   mien_table* table;               /* TABLE */
-  /* STRING, JSON: UTF-8 text. On output the plugin's string must stay valid until
-   * process() returns; the host copies it then. MODEL on output: optional JSON
+  /* STRING, JSON: UTF-8 text. On output the plugin's string must stay valid until the
+   * instance is destroyed; the host copies it before calling destroy(). MODEL on output: optional JSON
    * describing the model (written next to the artifact). */
   const char* text;
   const mien_model_ref* model;     /* MODEL on input */
