@@ -10,6 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 MODE="${1:-demo}"
+# ccache: paths relative to the checkout, so a fresh clone elsewhere reuses the cache.
+export CCACHE_BASEDIR="$PWD"
+export CCACHE_NOHASHDIR=1
 JOBS="${JOBS:-$(nproc)}"
 BUILD_DIR="${BUILD_DIR:-build}"
 
@@ -18,7 +21,7 @@ BUILD_DIR="${BUILD_DIR:-build}"
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libyaml-cpp-dev libboost-dev libboost-program-options-dev libboost-filesystem-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
   libtorch-dev libopenblas0-pthread
   libopencv-dev libopencv-contrib-dev opencv-data
   libdlib-dev libdlib-data
