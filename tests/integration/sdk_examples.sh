@@ -77,7 +77,12 @@ if command -v nm >/dev/null 2>&1; then
   done
 fi
 
-export MIEN_PLUGIN_PATH="$WORK/c_plugin:$WORK/cpp_plugin"
+# Only the examples just built plus a private copy of the tabular plugin: the build's own
+# plugin folder also holds in-tree builds of the examples, which must not be the ones used.
+mkdir -p "$WORK/core"
+cp "$BUILD_DIR/lib/mien/plugins/libmien_tabular.so" "$WORK/core/"
+export MIEN_PLUGIN_PATH="$WORK/c_plugin:$WORK/cpp_plugin:$WORK/core"
+export MIEN_PLUGIN_PATH_ONLY=1
 export MIEN_NO_PROGRESS=1
 
 # 3. mien plugins --json lists both examples, from the libraries just built.

@@ -47,7 +47,8 @@ Options:
   --version                 versions of mien, the plugin ABI, LibTorch, OpenCV and the BLAS in use
 
 Plugins are looked for in the experiment's plugin_paths, in MIEN_PLUGIN_PATH
-(colon-separated folders or files) and in the build's and the installed plugin folder.
+(colon-separated folders or files) and in the build's and the installed plugin folder
+(the last two are skipped when MIEN_PLUGIN_PATH_ONLY=1).
 )";
 
 // Plugin libraries read these when loaded, so they are set before any dlopen. Torch

@@ -168,8 +168,13 @@ std::vector<std::string> plugin_search_path(const std::vector<std::string>& expe
       start = end + 1;
     }
   }
-  candidates.push_back(MIEN_DEFAULT_PLUGIN_DIR);
-  candidates.push_back(MIEN_INSTALL_PLUGIN_DIR);
+  // MIEN_PLUGIN_PATH_ONLY=1: nothing but what the experiment and MIEN_PLUGIN_PATH name
+  // (reproducible isolation, e.g. testing a plugin build against a clean set).
+  const char* only = std::getenv("MIEN_PLUGIN_PATH_ONLY");
+  if (only == nullptr || std::string(only) == "0" || std::string(only).empty()) {
+    candidates.push_back(MIEN_DEFAULT_PLUGIN_DIR);
+    candidates.push_back(MIEN_INSTALL_PLUGIN_DIR);
+  }
 
   std::vector<std::string> out;
   std::set<std::string> seen;
