@@ -1,0 +1,159 @@
+// The report components (plugins/report/README.md describes their outputs).
+#pragma once
+
+#include "samples.hpp"
+
+#include <mien/plugin.hpp>
+
+#include <string>
+
+namespace mien::report {
+
+// Shared ports and parameters.
+struct Ports {
+  static inline const Input kImages{"images", MIEN_VALUE_IMAGE,
+                                    "aligned faces, uint8 [N, H, W, C] (C = 1 or 3), row i = row i of the table"};
+  static inline const Input kTable{"table", MIEN_VALUE_TABLE,
+                                   "sample table: id, label, groups (pose...), x0..x67 y0..y67 in the images' pixels"};
+  static inline const Input kAttributions{"attributions", MIEN_VALUE_TABLE,
+                                          "attribution table (CONVENTIONS.md): FEATURE columns named as the geometric features"};
+  static inline const Input kMaps{"maps", MIEN_VALUE_TENSOR, "saliency maps, float32 [N, H, W], row i = row i of the images"};
+  static inline const Input kPredictions{"predictions", MIEN_VALUE_TABLE,
+                                         "eval.predict's table (id, predicted, p_<class>) for the probability chart",
+                                         MIEN_PORT_OPTIONAL};
+  static inline const Output kExplanations{"explanations", MIEN_VALUE_JSON,
+                                           "per rendered sample: file names, the text explanation and every field"};
+  static inline const Output kFiles{"files", MIEN_VALUE_STRING,
+                                    "the folder of the PNG/TXT/JSON files, relative to the run folder (nodes/<node>/files)"};
+
+  static inline const Param<int> kSamples =
+      Param<int>("samples", 24,
+                 "Most samples rendered, chosen deterministically: the first of each (true class, correct/incorrect) "
+                 "group, then the second of each, ... (in row order)")
+          .range(1, 100000);
+  static inline const Param<int> kSize = Param<int>("size", 384, "Side of the rendered face in pixels").range(64, 4096);
+  static inline const Param<std::string> kScale =
+      Param<std::string>("scale", "per_image",
+                         "Colour scale: per_image (min..max of each image's shown values, as in the paper) or run (one "
+                         "scale for all rendered images, so their colours compare)")
+          .one_of({"per_image", "run"});
+  static inline const Param<std::string> kColormap =
+      Param<std::string>("colormap", "viridis", "Colour map (viridis is perceptually uniform)")
+          .one_of({"viridis", "magma", "inferno", "plasma", "jet", "hot"});
+};
+
+// report.geometric: the paper's visual + text explanation of a geometric-feature model.
+//
+// Example config:
+//   report: {use: report.geometric, with: {top_n: 5, scale: per_image},
+//            in: {images: align.images, table: feats.table, attributions: shap.attributions,
+//                 predictions: predict.predictions}}
+class GeometricReport {
+ public:
+  static inline const Param<int> kTopN = Param<int>("top_n", 5, "Features drawn and listed per sample (the paper: 5)").range(1, 40);
+  static ComponentInfo info() {
+    return ComponentInfo("report.geometric", 1, MIEN_KIND_REPORT,
+                         "Draws each sample's top-n geometric features on the face, coloured by |attribution|, with a "
+                         "colour bar, legend, probability chart and the paper's text explanation")
+        .params(kTopN, Ports::kScale, Ports::kSamples, Ports::kSize, Ports::kColormap)
+        .ports(Ports::kImages, Ports::kTable, Ports::kAttributions, Ports::kPredictions, Ports::kExplanations, Ports::kFiles);
+  }
+  explicit GeometricReport(const Setup& s);
+  void process(Context& ctx);
+
+ private:
+  int top_n_, samples_, size_;
+  std::string scale_, cmap_, node_;
+};
+
+// report.heatmap: a saliency map (Grad-CAM, occlusion, ...) over the face.
+//
+// Example config:
+//   cam: {use: report.heatmap, with: {alpha: 0.5},
+//         in: {images: align.images, maps: gradcam.maps, table: align.table, predictions: cnn_predict.predictions}}
+class HeatmapReport {
+ public:
+  static inline const Param<double> kAlpha =
+      Param<double>("alpha", 0.5, "Opacity of the coloured map over the face (0 = face only, 1 = map only)").range(0, 1);
+  static ComponentInfo info() {
+    return ComponentInfo("report.heatmap", 1, MIEN_KIND_REPORT,
+                         "Overlays each sample's saliency map on the face with a colour bar, probability chart and a "
+                         "short text")
+        .params(kAlpha, Ports::kScale, Ports::kSamples, Ports::kSize, Ports::kColormap)
+        .ports(Ports::kImages, Ports::kMaps, Ports::kTable, Ports::kPredictions, Ports::kExplanations, Ports::kFiles);
+  }
+  explicit HeatmapReport(const Setup& s);
+  void process(Context& ctx);
+
+ private:
+  double alpha_;
+  int samples_, size_;
+  std::string scale_, cmap_, node_;
+};
+
+// report.sheet: the paper's comparison, one PNG per sample: the geometric explanation and
+// the CNN's heat map of the same face side by side, each above its probability chart.
+// It renders both from the data (images, table, attributions, maps), so it depends on no
+// other report's files.
+//
+// Example config:
+//   sheet: {use: report.sheet, in: {images: align.images, table: feats.table,
+//           attributions: shap.attributions, maps: gradcam.maps,
+//           predictions: mlp_predict.predictions, map_predictions: cnn_predict.predictions}}
+class SheetReport {
+ public:
+  static inline const Input kMapPredictions{"map_predictions", MIEN_VALUE_TABLE,
+                                            "the CNN's eval.predict table for the heat map's probability chart",
+                                            MIEN_PORT_OPTIONAL};
+  static ComponentInfo info() {
+    return ComponentInfo("report.sheet", 1, MIEN_KIND_REPORT,
+                         "Side-by-side sheet per sample: geometric explanation and heat map of the same face, each with "
+                         "its probabilities")
+        .params(GeometricReport::kTopN, HeatmapReport::kAlpha, Ports::kScale, Ports::kSamples, Ports::kSize,
+                Ports::kColormap)
+        .ports(Ports::kImages, Ports::kTable, Ports::kAttributions, Ports::kMaps, Ports::kPredictions, kMapPredictions,
+               Ports::kExplanations, Ports::kFiles);
+  }
+  explicit SheetReport(const Setup& s);
+  void process(Context& ctx);
+
+ private:
+  int top_n_, samples_, size_;
+  double alpha_;
+  std::string scale_, cmap_, node_;
+};
+
+// report.html: one self-contained HTML file of the run.
+//
+// Example config:
+//   html: {use: report.html, with: {title: "KDEF frontal"},
+//          in: {items: [metrics.summary, shap.attributions, fidelity.summary, report.explanations]}}
+class HtmlReport {
+ public:
+  static inline const Param<std::string> kTitle{"title", "", "Page title (default: the experiment's name)"};
+  static inline const Param<bool> kCopy{"copy_to_run", true,
+                                        "Also write <run folder>/report.html (atomically: temp file + rename)"};
+  static inline const Param<int> kMaxImages =
+      Param<int>("max_images", 200, "Most gallery images embedded per explanation input").range(0, 100000);
+  static inline const Input kItems{"items", MIEN_VALUE_ANY,
+                                   "any node outputs: metrics JSON, attribution or curve tables, report explanations, "
+                                   "text; each becomes a section",
+                                   MIEN_PORT_OPTIONAL | MIEN_PORT_MULTIPLE};
+  static inline const Output kHtml{"html", MIEN_VALUE_STRING, "the HTML file's path relative to the run folder"};
+  static ComponentInfo info() {
+    return ComponentInfo("report.html", 1, MIEN_KIND_REPORT,
+                         "One self-contained offline HTML report: run summary, metrics, charts (inline SVG, also "
+                         "written as .svg files), explanation galleries with filters")
+        .params(kTitle, kCopy, kMaxImages)
+        .ports(kItems, kHtml);
+  }
+  explicit HtmlReport(const Setup& s);
+  void process(Context& ctx);
+
+ private:
+  std::string title_, node_;
+  bool copy_;
+  int max_images_;
+};
+
+}  // namespace mien::report

@@ -1,0 +1,387 @@
+// report plugin tests: pixels of the rendered explanations, the text template, the HTML.
+#include "components.hpp"
+
+#include <mien/testing.hpp>
+
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+using namespace mien;
+using namespace mien::report;
+using mien::testing::ComponentRunner;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<std::string> kClasses = {"fear", "anger", "disgust", "happy", "neutral", "sad", "surprise"};
+constexpr int kImg = 128;
+
+// Landmarks: a loose grid, with the mouth corners 48 and 54 on a clear horizontal line.
+std::vector<cv::Point2d> landmarks() {
+  std::vector<cv::Point2d> p;
+  for (int k = 0; k < 68; ++k) p.emplace_back(8 + (k % 10) * 11.0, 6 + (k / 10) * 11.0);
+  p[48] = {30, 110};
+  p[54] = {98, 110};
+  return p;
+}
+
+Table sample_table(const std::vector<std::string>& ids, const std::vector<int64_t>& labels,
+                   const std::vector<std::string>& poses) {
+  const auto lm = landmarks();
+  Table t(static_cast<int64_t>(ids.size()));
+  t.add_strings("id", MIEN_ROLE_ID, ids).add_codes("label", MIEN_ROLE_LABEL, labels, kClasses).add_strings("pose", MIEN_ROLE_GROUP, poses);
+  for (int k = 0; k < 68; ++k) t.add_numbers("x" + std::to_string(k), MIEN_ROLE_VALUE, std::vector<double>(ids.size(), lm[k].x));
+  for (int k = 0; k < 68; ++k) t.add_numbers("y" + std::to_string(k), MIEN_ROLE_VALUE, std::vector<double>(ids.size(), lm[k].y));
+  return t;
+}
+
+Tensor images(int n) {
+  Tensor t = Tensor::zeros<uint8_t>({n, kImg, kImg, 3});
+  std::fill(t.data<uint8_t>(), t.data<uint8_t>() + t.numel(), 128);
+  return t;
+}
+
+// Attributions: every geometric feature, values given by name (others 0).
+Table attributions(const std::vector<std::string>& ids, const std::vector<std::map<std::string, double>>& values,
+                   const std::vector<std::string>& predicted) {
+  Table t(static_cast<int64_t>(ids.size()));
+  t.add_strings("id", MIEN_ROLE_ID, ids).add_strings("explained_class", MIEN_ROLE_VALUE, predicted).add_strings("predicted_class", MIEN_ROLE_VALUE, predicted);
+  for (const auto& f : face::geometric_features()) {
+    std::vector<double> v;
+    for (const auto& m : values) v.push_back(m.count(f.name) ? m.at(f.name) : 0.0);
+    t.add_numbers(f.name, MIEN_ROLE_FEATURE, v);
+  }
+  t.meta(Json{{"explainer", "explain.deep_shap"}});
+  return t;
+}
+
+Table predictions(const std::vector<std::string>& ids, const std::vector<std::vector<double>>& p) {
+  Table t(static_cast<int64_t>(ids.size()));
+  t.add_strings("id", MIEN_ROLE_ID, ids);
+  std::vector<std::string> pred;
+  for (const auto& r : p) pred.push_back(kClasses[static_cast<size_t>(std::max_element(r.begin(), r.end()) - r.begin())]);
+  t.add_strings("predicted", MIEN_ROLE_VALUE, pred);
+  for (size_t k = 0; k < kClasses.size(); ++k) {
+    std::vector<double> v;
+    for (const auto& r : p) v.push_back(r[k]);
+    t.add_numbers("p_" + kClasses[k], MIEN_ROLE_VALUE, v);
+  }
+  return t;
+}
+
+cv::Vec3b px(const cv::Mat& m, int x, int y) { return m.at<cv::Vec3b>(y, x); }
+cv::Rect rect(const Json& j) { return cv::Rect(j[0].get<int>(), j[1].get<int>(), j[2].get<int>(), j[3].get<int>()); }
+
+std::string slurp(const std::string& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// Two samples; B's attributions are half of A's.
+const std::map<std::string, double> kA = {{"mouth_width", 1.0}, {"mouth_height", -0.6}, {"eyebrow_slope_l", 0.4},
+                                          {"mouth_opening", 0.3}, {"bottom_lip_curvature", -0.2}, {"eye_aspect_ratio_l", 0.1}};
+std::map<std::string, double> half(const std::map<std::string, double>& m) {
+  auto o = m;
+  for (auto& [k, v] : o) v /= 2;
+  return o;
+}
+
+void setup_geometric(mien::testing::Runner& r) {
+  const std::vector<std::string> ids = {"A", "B"};
+  r.set_input("images", images(2), MIEN_PIXEL_RGB);
+  r.set_input("table", sample_table(ids, {3, 5}, {"S", "HL"}));
+  r.set_input("attributions", attributions(ids, {kA, half(kA)}, {"happy", "happy"}));
+  r.set_input("predictions", predictions(ids, {{.1, .1, .1, .4, .1, .1, .1}, {.05, .05, .05, .6, .1, .1, .05}}));
+}
+
+}  // namespace
+
+TEST(Render, TextExplanationFollowsThePaperTemplate) {
+  EXPECT_EQ(text_explanation("happy", "happy", {"Width of the mouth", "Height of the mouth"}, 62.98),
+            "This person's emotion is classified as HAPPY. This classification is CORRECT.\n"
+            "\n"
+            "The following 2 features, listed from most important to less important, contributed for 63.0% to the decision:\n"
+            "\n"
+            "1. Width of the mouth\n"
+            "2. Height of the mouth\n");
+  EXPECT_EQ(text_explanation("fear", "sad", {"Opening of the mouth"}, 10),
+            "This person's emotion is classified as AFRAID. This classification is INCORRECT; the correct label is SAD.\n"
+            "\n"
+            "The following 1 features, listed from most important to less important, contributed for 10.0% to the decision:\n"
+            "\n"
+            "1. Opening of the mouth\n");
+  EXPECT_EQ(text_explanation("anger", "", {}, 0), "This person's emotion is classified as ANGER.\n");
+}
+
+TEST(Render, TopFeaturesAndShares) {
+  double w = 0;
+  const auto f = top_features({"a", "mouth_width", "c"}, {0.1, -0.3, 0.1}, 2, &w);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].name, "mouth_width");
+  EXPECT_EQ(f[0].description, "Width of the mouth");
+  EXPECT_EQ(f[0].kind, "distance");
+  EXPECT_EQ(f[1].name, "a");  // ties: column order
+  EXPECT_NEAR(w, 80.0, 1e-9);
+  EXPECT_NEAR(f[0].share, 0.6, 1e-9);
+}
+
+TEST(Geometric, TextOfAHandMadeSampleMatchesTheTemplate) {
+  ComponentRunner<GeometricReport> r({{"top_n", 2}});
+  const std::vector<std::string> ids = {"s1"};
+  r.set_input("images", images(1), MIEN_PIXEL_RGB);
+  r.set_input("table", sample_table(ids, {3}, {"S"}));
+  r.set_input("attributions", attributions(ids, {{{"mouth_width", 0.3}, {"mouth_height", -0.2}, {"eye_aspect_ratio_l", 0.15}, {"eye_aspect_ratio_r", -0.15}}}, {"happy"}));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const Json ex = r.json("explanations");
+  const std::string expected =
+      "This person's emotion is classified as HAPPY. This classification is CORRECT.\n\n"
+      "The following 2 features, listed from most important to less important, contributed for 62.5% to the decision:\n\n"
+      "1. Width of the mouth\n2. Height of the mouth\n";
+  const Json& s = ex["samples"][0];
+  EXPECT_EQ(s["text"], expected);
+  EXPECT_EQ(slurp(ex["dir"].get<std::string>() + "/" + s["files"]["text"].get<std::string>()), expected);
+  EXPECT_EQ(s["predicted"], "happy");
+  EXPECT_EQ(s["true"], "happy");
+  EXPECT_EQ(s["correct"], true);
+  EXPECT_EQ(s["top_features"][0]["name"], "mouth_width");
+  EXPECT_NEAR(s["top_features"][1]["share"].get<double>(), 0.25, 1e-12);
+  EXPECT_NEAR(s["weight_percent"].get<double>(), 62.5, 1e-9);
+  EXPECT_EQ(r.text("files"), "nodes/report.geometric/files");
+  EXPECT_FALSE(s["files"].contains("probabilities"));  // no predictions connected
+}
+
+TEST(Geometric, TopFeatureIsDrawnInTheHighestColourAndTheColourBarSpansTheMap) {
+  ComponentRunner<GeometricReport> r({{"top_n", 5}, {"size", 384}});
+  setup_geometric(r);
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const Json ex = r.json("explanations");
+  ASSERT_EQ(ex["samples"].size(), 2u);
+  const Json& s = ex["samples"][0];
+  const cv::Mat img = cv::imread(ex["dir"].get<std::string>() + "/" + s["files"]["explanation"].get<std::string>());
+  ASSERT_FALSE(img.empty());
+  const cv::Vec3b top = colormap_bgr("viridis", 1.0), bottom = colormap_bgr("viridis", 0.0);
+  // mouth_width: landmarks 48 (30,110) -> 54 (98,110) in a 128-pixel image, x3 at 384.
+  for (double t = 0.1; t <= 0.9; t += 0.1) {
+    const int x = static_cast<int>(std::lround(90 + t * (294 - 90)));
+    EXPECT_EQ(px(img, x, 330), top) << "at x " << x;
+  }
+  // Far from any feature: the grey face.
+  EXPECT_EQ(px(img, 370, 370), cv::Vec3b(128, 128, 128));
+  const cv::Rect bar = rect(s["layout"]["colorbar"]);
+  EXPECT_EQ(px(img, bar.x + bar.width / 2, bar.y), top);
+  EXPECT_EQ(px(img, bar.x + bar.width / 2, bar.y + bar.height - 1), bottom);
+  // The scale is min..max |attribution| of the five shown features, and labelled so.
+  EXPECT_DOUBLE_EQ(s["scale"]["hi"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(s["scale"]["lo"].get<double>(), 0.2);
+  EXPECT_EQ(s["scale"]["hi_label"], "1.00");
+  EXPECT_EQ(s["scale"]["lo_label"], "0.2");
+  // Legend swatches: rank 1 the top colour, rank 5 the bottom colour, rank 2 in between.
+  const auto& sw = s["layout"]["legend_swatches"];
+  ASSERT_EQ(sw.size(), 5u);
+  auto centre = [&](const Json& j) { const cv::Rect q = rect(j); return px(img, q.x + q.width / 2, q.y + q.height / 2); };
+  EXPECT_EQ(centre(sw[0]), top);
+  EXPECT_EQ(centre(sw[4]), bottom);
+  EXPECT_EQ(centre(sw[1]), colormap_bgr("viridis", (0.6 - 0.2) / 0.8));
+  EXPECT_EQ(s["top_features"][1]["name"], "mouth_height");
+}
+
+TEST(Geometric, RunScaleComparesImagesWhilePerImageDoesNot) {
+  const cv::Vec3b top = colormap_bgr("viridis", 1.0);
+  for (const std::string mode : {"per_image", "run"}) {
+    ComponentRunner<GeometricReport> r({{"scale", mode}});
+    setup_geometric(r);
+    ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+    const Json ex = r.json("explanations");
+    const Json& b = ex["samples"][1];  // attributions half of A's: top 0.5, lowest shown 0.1
+    ASSERT_EQ(b["id"], "B");
+    const cv::Mat img = cv::imread(ex["dir"].get<std::string>() + "/" + b["files"]["explanation"].get<std::string>());
+    const cv::Vec3b seg = px(img, 192, 330);
+    if (mode == "per_image") {
+      EXPECT_EQ(seg, top);
+      EXPECT_DOUBLE_EQ(b["scale"]["hi"].get<double>(), 0.5);
+    } else {
+      // one scale for both: 0.1 .. 1.0, so B's top (0.5) sits at (0.5-0.1)/0.9.
+      EXPECT_DOUBLE_EQ(b["scale"]["lo"].get<double>(), 0.1);
+      EXPECT_DOUBLE_EQ(b["scale"]["hi"].get<double>(), 1.0);
+      EXPECT_EQ(seg, colormap_bgr("viridis", 0.4 / 0.9));
+      EXPECT_NE(seg, top);
+    }
+  }
+}
+
+TEST(Geometric, ProbabilityChartMarksTheTrueClass) {
+  ComponentRunner<GeometricReport> r;
+  setup_geometric(r);
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const Json ex = r.json("explanations");
+  const Json& b = ex["samples"][1];  // true sad, predicted happy
+  EXPECT_EQ(b["correct"], false);
+  EXPECT_NE(b["text"].get<std::string>().find("INCORRECT; the correct label is SAD."), std::string::npos);
+  const cv::Mat chart = cv::imread(ex["dir"].get<std::string>() + "/" + b["files"]["probabilities"].get<std::string>());
+  ASSERT_FALSE(chart.empty());
+  const auto& bars = b["layout"]["probability_bars"];
+  ASSERT_EQ(bars.size(), 7u);
+  auto low = [&](int k) { const cv::Rect q = rect(bars[k]); return px(chart, q.x + q.width / 2, q.y + q.height - 3); };
+  EXPECT_EQ(low(5), teal_bgr());           // sad: the true class
+  EXPECT_EQ(low(3), paleturquoise_bgr());  // happy: predicted, not true
+  EXPECT_EQ(low(0), paleturquoise_bgr());
+  // Bar heights follow the probabilities: happy (0.6) is filled at 50% height, sad (0.1) is not.
+  const cv::Rect h = rect(bars[3]), s = rect(bars[5]);
+  EXPECT_EQ(px(chart, h.x + h.width / 2, h.y + h.height / 2), paleturquoise_bgr());
+  EXPECT_NE(px(chart, s.x + s.width / 2, s.y + s.height / 2), teal_bgr());
+}
+
+TEST(Geometric, ChoosesTheFirstOfEachClassAndCorrectness) {
+  Samples s;
+  s.n = 6;
+  s.truth = {"happy", "happy", "happy", "sad", "sad", "happy"};
+  const std::vector<std::string> pred = {"happy", "happy", "sad", "sad", "sad", "sad"};
+  EXPECT_EQ(choose_samples(s, pred, std::vector<bool>(6, true), 3), (std::vector<int64_t>{0, 2, 3}));
+  EXPECT_EQ(choose_samples(s, pred, std::vector<bool>(6, true), 4), (std::vector<int64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(choose_samples(s, pred, {false, true, true, true, true, true}, 2), (std::vector<int64_t>{1, 2}));
+}
+
+TEST(Geometric, ClearErrorWithoutLandmarks) {
+  ComponentRunner<GeometricReport> r;
+  Table t(1);
+  t.add_strings("id", MIEN_ROLE_ID, {"A"});
+  r.set_input("images", images(1), MIEN_PIXEL_RGB);
+  r.set_input("table", std::move(t));
+  r.set_input("attributions", attributions({"A"}, {kA}, {"happy"}));
+  EXPECT_NE(r.run(), MIEN_OK);
+  EXPECT_NE(r.error().find("x0"), std::string::npos) << r.error();
+}
+
+TEST(Heatmap, OverlayColourBarAndRange) {
+  ComponentRunner<HeatmapReport> r({{"alpha", 1.0}, {"size", 128}});
+  const std::vector<std::string> ids = {"A"};
+  r.set_input("images", images(1), MIEN_PIXEL_RGB);
+  r.set_input("table", sample_table(ids, {3}, {"S"}));
+  std::vector<float> m(16 * 16, 0.f);
+  for (int y = 0; y < 16; ++y)
+    for (int x = 0; x < 16; ++x) m[static_cast<size_t>(y * 16 + x)] = static_cast<float>(x) / 15.f * 2.f;  // 0..2 left to right
+  r.set_input("maps", Tensor::from<float>({1, 16, 16}, m));
+  r.set_input("predictions", predictions(ids, {{.1, .1, .1, .4, .1, .1, .1}}));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const Json ex = r.json("explanations");
+  const Json& s = ex["samples"][0];
+  const cv::Mat img = cv::imread(ex["dir"].get<std::string>() + "/" + s["files"]["explanation"].get<std::string>());
+  ASSERT_FALSE(img.empty());
+  EXPECT_EQ(px(img, 127, 64), colormap_bgr("viridis", 1.0));
+  EXPECT_EQ(px(img, 0, 64), colormap_bgr("viridis", 0.0));
+  const cv::Rect bar = rect(s["layout"]["colorbar"]);
+  EXPECT_EQ(px(img, bar.x + 2, bar.y), colormap_bgr("viridis", 1.0));
+  EXPECT_EQ(px(img, bar.x + 2, bar.y + bar.height - 1), colormap_bgr("viridis", 0.0));
+  EXPECT_DOUBLE_EQ(s["map_range"]["max"].get<double>(), 2.0);
+  EXPECT_EQ(s["text"], "This person's emotion is classified as HAPPY. This classification is CORRECT.\n");
+  EXPECT_TRUE(s["files"].contains("probabilities"));
+}
+
+TEST(Sheet, SideBySidePerSample) {
+  ComponentRunner<SheetReport> r({{"size", 192}});
+  const std::vector<std::string> ids = {"A", "B"};
+  r.set_input("images", images(2), MIEN_PIXEL_RGB);
+  r.set_input("table", sample_table(ids, {3, 5}, {"S", "S"}));
+  r.set_input("attributions", attributions(ids, {kA, half(kA)}, {"happy", "happy"}));
+  r.set_input("maps", Tensor::from<float>({2, 4, 4}, std::vector<float>(32, 1.f)));
+  r.set_input("predictions", predictions(ids, {{.1, .1, .1, .4, .1, .1, .1}, {.05, .05, .05, .6, .1, .1, .05}}));
+  r.set_input("map_predictions", predictions(ids, {{.1, .1, .1, .1, .1, .4, .1}, {.1, .1, .1, .1, .1, .4, .1}}));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const Json ex = r.json("explanations");
+  ASSERT_EQ(ex["samples"].size(), 2u);
+  const Json& s = ex["samples"][1];
+  EXPECT_EQ(s["map_predicted"], "sad");
+  EXPECT_EQ(s["map_correct"], true);
+  const cv::Mat img = cv::imread(ex["dir"].get<std::string>() + "/" + s["files"]["explanation"].get<std::string>());
+  ASSERT_FALSE(img.empty());
+  // Left: the top feature (mouth_width, y = 110 * 1.5 = 165) in the top colour.
+  const int oy = s["layout"]["geometric"]["offset"][1].get<int>();
+  EXPECT_EQ(px(img, 96, oy + 165), colormap_bgr("viridis", 1.0));
+  // Right: a flat map is drawn at the top of its scale.
+  const int ox = s["layout"]["heatmap"]["offset"][0].get<int>();
+  // A flat map sits at the top of its (flat) scale, blended half and half with the grey face.
+  const cv::Vec3b c = colormap_bgr("viridis", 1.0);
+  const cv::Vec3b blend(cv::saturate_cast<uint8_t>(0.5 * 128 + 0.5 * c[0]), cv::saturate_cast<uint8_t>(0.5 * 128 + 0.5 * c[1]),
+                        cv::saturate_cast<uint8_t>(0.5 * 128 + 0.5 * c[2]));
+  EXPECT_EQ(px(img, ox + 10, oy + 10), blend);
+  EXPECT_GT(img.cols, 2 * 192);
+}
+
+namespace {
+int count(const std::string& s, const std::string& needle) {
+  int n = 0;
+  for (size_t p = s.find(needle); p != std::string::npos; p = s.find(needle, p + 1)) ++n;
+  return n;
+}
+}  // namespace
+
+TEST(Html, SelfContainedWithSectionsChartsAndImages) {
+  // An explanation input from report.geometric (its files stay alive with its runner).
+  ComponentRunner<GeometricReport> g;
+  setup_geometric(g);
+  ASSERT_EQ(g.run(), MIEN_OK) << g.error();
+  const Json explanations = g.json("explanations");
+
+  ComponentRunner<HtmlReport> r;
+  r.set_node_name("html");  // the fake host puts node folders in the run folder itself
+  const std::string run = r.run_dir();
+  Json manifest = {{"experiment", "unit"}, {"seed", 7}, {"mien_version", "0.1.0"}, {"abi", "1.0"},
+                   {"plugins", {{"/x/libmien_report.so", {{"plugin", "mien-report"}, {"version", "0.1.0"}, {"sha256", "abcdef0123456789abcdef"}}}}},
+                   {"nodes", Json::array({Json{{"name", "data"}, {"type_id", "dataset.table"}, {"version", 1}, {"status", "cached"}, {"wall_seconds", 0.5}},
+                                          Json{{"name", "shap"}, {"type_id", "explain.deep_shap"}, {"version", 1}, {"status", "ran"}, {"wall_seconds", 2.0}}})}};
+  { std::ofstream(run + "/manifest.json") << manifest.dump(); }
+  { std::ofstream(run + "/resolved.yaml") << "experiment: unit\nnodes: {}\n"; }
+  Json cls = {{"metric", "classification"}, {"classes", {"happy", "sad"}}, {"n", 10}, {"accuracy", 0.8}, {"balanced_accuracy", 0.75},
+              {"macro_f1", 0.7}, {"bootstrap", {{"confidence", 0.95}, {"accuracy", {{"low", 0.6}, {"high", 0.95}}}}},
+              {"confusion", {{"classes", {"happy", "sad"}}, {"counts", {{5, 1}, {1, 3}}}, {"normalized", {{0.833, 0.167}, {0.25, 0.75}}}}}};
+  Json fid = {{"metric", "fidelity"}, {"n", {1, 2, 3}}, {"fidelity", {0.5, 0.7, 0.9}}, {"random_fidelity", {0.2, 0.3, 0.4}},
+              {"accuracy", {0.4, 0.6, 0.7}}, {"random_accuracy", {0.2, 0.25, 0.3}}, {"explainer", "explain.deep_shap"}};
+  r.add_input("items", cls).add_input("items", fid).add_input("items", explanations);
+  r.add_input("items", attributions({"A", "B"}, {kA, half(kA)}, {"happy", "happy"}));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const std::string html = slurp(r.output_dir() + "/report.html");
+  ASSERT_FALSE(html.empty());
+  EXPECT_EQ(slurp(run + "/report.html"), html);
+  for (const char* sec : {"<h2>Experiment</h2>", "<h2>Nodes and timings</h2>", "<h2>Classification", "<h2>Fidelity",
+                          "<h2>Geometric explanations", "<h2>Global feature importance"})
+    EXPECT_NE(html.find(sec), std::string::npos) << sec;
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_NE(html.find("<polyline"), std::string::npos);
+  EXPECT_NE(html.find("random fidelity"), std::string::npos);
+  EXPECT_NE(html.find("data:image/png;base64,"), std::string::npos);
+  EXPECT_NE(html.find("0.800 [0.600, 0.950]"), std::string::npos);
+  EXPECT_NE(html.find("mienFilter"), std::string::npos);
+  EXPECT_NE(html.find("data-pose=\"HL\""), std::string::npos);
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_EQ(std::regex_search(html, std::regex("(src|href)=\"(?!#|data:)")), false);
+  for (const char* tag : {"html", "head", "body", "main", "section", "div", "table", "tr", "svg", "figure", "select", "script", "style", "pre"})
+    EXPECT_EQ(count(html, std::string("<") + tag + ">") + count(html, std::string("<") + tag + " "), count(html, std::string("</") + tag + ">"))
+        << tag;
+  // Charts also as standalone SVG files.
+  const Json charts = Json::parse(slurp(r.output_dir() + "/charts.json"));
+  ASSERT_GE(charts.size(), 3u);
+  for (const auto& c : charts) {
+    const std::string svg = slurp(r.output_dir() + "/" + c.get<std::string>());
+    EXPECT_NE(svg.find("xmlns=\"http://www.w3.org/2000/svg\""), std::string::npos);
+  }
+  EXPECT_EQ(r.text("html"), "report.html");
+}
+
+TEST(Html, SectionsOnlyWithTheirData) {
+  ComponentRunner<HtmlReport> r({{"copy_to_run", false}});
+  r.set_node_name("html");
+  r.add_input("items", std::string("hello <world>"));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const std::string html = slurp(r.output_dir() + "/report.html");
+  EXPECT_EQ(html.find("<h2>Experiment"), std::string::npos);
+  EXPECT_EQ(html.find("<h2>Classification"), std::string::npos);
+  EXPECT_NE(html.find("hello &lt;world&gt;"), std::string::npos);
+  EXPECT_FALSE(fs::exists(r.run_dir() + "/report.html"));
+}
