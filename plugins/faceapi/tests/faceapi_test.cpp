@@ -1,0 +1,322 @@
+// Tests of model.faceapi_expression (see ../README.md).
+#include <gtest/gtest.h>
+#include <mien/testing.hpp>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "model_faceapi.hpp"
+#include "weights_blob.hpp"
+
+namespace fs = std::filesystem;
+using namespace mien::faceapi;
+using mien::Json;
+using Runner = mien::testing::ComponentRunner<ModelFaceApiExpression>;
+
+namespace {
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Image {
+  std::vector<float> px;
+  int64_t h = 0, w = 0;
+  Batch batch() const { return Batch{px.data(), 1, h, w, 3}; }
+};
+
+Image raw_image(const std::string& file, int64_t h, int64_t w) {
+  const std::string bytes = read_file(fs::path(MIEN_FACEAPI_TEST_DATA) / file);
+  EXPECT_EQ(static_cast<int64_t>(bytes.size()), h * w * 3) << file;
+  Image im;
+  im.h = h;
+  im.w = w;
+  for (char c : bytes) im.px.push_back(static_cast<float>(static_cast<unsigned char>(c)));
+  return im;
+}
+
+// The astronaut's face (box about (179,83)-(266,170)) with a small margin, RGB.
+cv::Mat astronaut_face() {
+  cv::Mat bgr = cv::imread(MIEN_FACEAPI_ASTRONAUT, cv::IMREAD_COLOR);
+  EXPECT_FALSE(bgr.empty());
+  cv::Mat rgb;
+  cv::cvtColor(bgr(cv::Rect(170, 72, 106, 118)), rgb, cv::COLOR_BGR2RGB);
+  return rgb.clone();
+}
+
+mien::Tensor u8_tensor(const std::vector<cv::Mat>& imgs) {
+  const int h = imgs[0].rows, w = imgs[0].cols, c = imgs[0].channels();
+  mien::Tensor t = mien::Tensor::zeros<uint8_t>({static_cast<int64_t>(imgs.size()), h, w, c});
+  for (size_t i = 0; i < imgs.size(); ++i)
+    std::memcpy(t.data<uint8_t>() + i * static_cast<size_t>(h * w * c), imgs[i].data, static_cast<size_t>(h * w * c));
+  return t;
+}
+
+std::vector<float> values(const mien::Tensor& t) { return t.view().to_vector<float>(); }
+
+class NullHost {
+ public:
+  mien::Host host() const { return mien::Host(nullptr, nullptr); }
+};
+
+// A small labelled toy set on which the frozen features separate the classes: the
+// astronaut's face upright (0), upside down (1) and mirrored + darkened (2), each jittered.
+struct Toy {
+  std::vector<cv::Mat> images;
+  std::vector<int64_t> labels;
+};
+
+Toy toy_set(int per_class, uint64_t seed) {
+  const cv::Mat face = astronaut_face();
+  std::mt19937_64 g(seed);
+  Toy t;
+  for (int i = 0; i < per_class; ++i)
+    for (int c = 0; c < 3; ++c) {
+      const int dx = static_cast<int>(g() % 9), dy = static_cast<int>(g() % 9);
+      cv::Mat crop = face(cv::Rect(dx, dy, 96, 108)).clone();
+      if (c == 1) cv::flip(crop, crop, 0);
+      if (c == 2) {
+        cv::flip(crop, crop, 1);
+        crop.convertTo(crop, -1, 0.6, 0);
+      }
+      cv::Mat small;
+      cv::resize(crop, small, cv::Size(64, 72), 0, 0, cv::INTER_AREA);
+      t.images.push_back(small);
+      t.labels.push_back(c);
+    }
+  return t;
+}
+
+mien::Table label_table(const std::vector<int64_t>& labels) {
+  mien::Table t(static_cast<int64_t>(labels.size()));
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < labels.size(); ++i) ids.push_back("t" + std::to_string(i));
+  t.add_strings("id", MIEN_ROLE_ID, ids);
+  t.add_codes("label", MIEN_ROLE_LABEL, labels, {"upright", "flipped", "mirrored"});
+  return t;
+}
+
+}  // namespace
+
+TEST(FaceApiWeights, EmbeddedCopyIsTheVendoredFile) {
+  EXPECT_EQ(embedded_bin(), read_file(fs::path(MIEN_FACEAPI_WEIGHTS) / kBinFile));
+  EXPECT_EQ(embedded_manifest(), read_file(fs::path(MIEN_FACEAPI_WEIGHTS) / kManifestFile));
+}
+
+TEST(FaceApiKnownAnswer, MatchesTheJavaScriptLibrary) {
+  set_compute_threads(1);
+  const Json v = Json::parse(read_file(fs::path(MIEN_FACEAPI_TEST_DATA) / "faceapi_vectors.json"));
+  ASSERT_EQ(v.at("inputs").size(), 4u);
+  const FaceApiNet net = shipped_net(kFaceApiClasses, "");  // face-api's own class order
+  for (const auto& in : v.at("inputs")) {
+    const Image im = raw_image(in.at("file"), in.at("height"), in.at("width"));
+    const auto p = net.probabilities(im.batch());
+    const auto l = net.logits(im.batch());
+    const auto f = net.features(im.batch());
+    const auto jp = in.at("probabilities").get<std::vector<double>>();
+    const auto jl = in.at("logits").get<std::vector<double>>();
+    const auto jf = in.at("features").get<std::vector<double>>();
+    ASSERT_EQ(p.size(), 7u);
+    ASSERT_EQ(f.size(), 256u);
+    double dp = 0, dl = 0, df = 0;
+    for (size_t k = 0; k < 7; ++k) dp = std::max(dp, std::abs(p[k] - jp[k]));
+    for (size_t k = 0; k < 7; ++k) dl = std::max(dl, std::abs(l[k] - jl[k]));
+    for (size_t k = 0; k < 256; ++k) df = std::max(df, std::abs(f[k] - jf[k]));
+    EXPECT_LE(dp, 1e-4) << in.at("name");
+    EXPECT_LE(dl, 1e-3) << in.at("name");
+    EXPECT_LE(df, 1e-4) << in.at("name");
+    RecordProperty(in.at("name").get<std::string>() + "_max_abs_diff_probabilities", std::to_string(dp));
+    std::printf("%-16s max |diff|: probabilities %.2e, logits %.2e, features %.2e\n",
+                in.at("name").get<std::string>().c_str(), dp, dl, df);
+  }
+}
+
+TEST(FaceApiComponent, AsShippedArtifactClassifiesTheAstronautHappy) {
+  Runner r({{"mode", "as_shipped"}}, 7);
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  EXPECT_EQ(r.table("curve").num_rows(), 0);
+  auto m = FaceApiModel::open_dir(r.output_dir("model"), 1);
+  const Json info = m->info();
+  EXPECT_EQ(info.at("classes"), Json(kCanonicalOrder));
+  EXPECT_EQ(info.at("default_cam_layer"), "block3");
+  EXPECT_EQ(info.at("cam_layers").size(), 4u);
+  const mien::Tensor in = u8_tensor({astronaut_face()});
+  const auto p = values(m->predict(in.view(), NullHost().host()));
+  ASSERT_EQ(p.size(), 7u);
+  const size_t happy = std::find(kCanonicalOrder.begin(), kCanonicalOrder.end(), "happy") - kCanonicalOrder.begin();
+  EXPECT_GE(p[happy], 0.9f);
+  double sum = 0;
+  for (float x : p) sum += x;
+  EXPECT_NEAR(sum, 1.0, 1e-5);
+  // Gray input of another size is accepted (replicated to RGB).
+  cv::Mat gray;
+  cv::cvtColor(astronaut_face(), gray, cv::COLOR_RGB2GRAY);
+  const auto pg = values(m->predict(u8_tensor({gray}).view(), NullHost().host()));
+  EXPECT_EQ(pg.size(), 7u);
+}
+
+TEST(FaceApiComponent, ClassSubsetRenormalises) {
+  Runner r({{"classes", {"neutral", "happy"}}}, 7);
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  auto m = FaceApiModel::open_dir(r.output_dir("model"), 1);
+  EXPECT_EQ(m->info().at("classes"), Json({"neutral", "happy"}));
+  const auto p = values(m->predict(u8_tensor({astronaut_face()}).view(), NullHost().host()));
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_GT(p[1], 0.9f);
+  Runner bad({{"classes", {"joy"}}}, 7);
+  EXPECT_NE(bad.run(), MIEN_OK);
+  EXPECT_NE(bad.error().find("'joy'"), std::string::npos) << bad.error();
+}
+
+TEST(FaceApiWeights, CorruptOrMismatchedWeightsAreNamed) {
+  Runner r({{"mode", "as_shipped"}}, 7);
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const fs::path dir = r.output_dir("model");
+  const fs::path bin = dir / kBinFile;
+  std::string bytes = read_file(bin);
+  bytes[1000] = static_cast<char>(bytes[1000] ^ 0x40);
+  std::ofstream(bin, std::ios::binary | std::ios::trunc) << bytes;
+  try {
+    (void)FaceApiModel::open_dir(dir.string(), 1);
+    FAIL() << "a corrupt weights file was accepted";
+  } catch (const mien::Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(bin.string()), std::string::npos) << msg;
+    EXPECT_NE(msg.find(kBinSha256), std::string::npos) << msg;
+    EXPECT_NE(msg.find("sha256"), std::string::npos) << msg;
+  }
+  bytes.resize(1000);
+  std::ofstream(bin, std::ios::binary | std::ios::trunc) << bytes;
+  try {
+    (void)FaceApiModel::open_dir(dir.string(), 1);
+    FAIL() << "a truncated weights file was accepted";
+  } catch (const mien::Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("1000 bytes, expected 329468"), std::string::npos) << msg;
+  }
+  // The 'weights' parameter pointing at a folder with a wrong file fails the node.
+  Runner w({{"weights", dir.string()}}, 7);
+  EXPECT_NE(w.run(), MIEN_OK);
+  EXPECT_NE(w.error().find(bin.string()), std::string::npos) << w.error();
+  Runner ok({{"weights", MIEN_FACEAPI_WEIGHTS}}, 7);
+  EXPECT_EQ(ok.run(), MIEN_OK) << ok.error();
+}
+
+TEST(FaceApiModel, GradientsAndLayers) {
+  set_compute_threads(1);
+  const FaceApiNet net = shipped_net(kCanonicalOrder, "");
+  const Image im = raw_image("noise_64x80.rgb", 64, 80);
+  const int64_t cls = 5;
+  std::vector<float> g, s;
+  net.input_gradient(im.batch(), &cls, g, s);
+  ASSERT_EQ(g.size(), im.px.size());
+  const auto l0 = net.logits(im.batch());
+  EXPECT_NEAR(s[0], l0[cls], 1e-4);
+  // Directional derivative against a central difference.
+  std::mt19937_64 rng(3);
+  std::vector<float> d(im.px.size());
+  for (float& x : d) x = (rng() % 2) ? 1.0f : -1.0f;
+  const float eps = 0.05f;
+  Image plus = im, minus = im;
+  for (size_t i = 0; i < d.size(); ++i) {
+    plus.px[i] += eps * d[i];
+    minus.px[i] -= eps * d[i];
+  }
+  const double fd = (net.logits(plus.batch())[cls] - net.logits(minus.batch())[cls]) / (2.0 * eps);
+  double an = 0;
+  for (size_t i = 0; i < d.size(); ++i) an += static_cast<double>(g[i]) * d[i];
+  EXPECT_NEAR(fd, an, 0.05 * std::abs(an) + 1e-3);
+  // Layer gradients: shapes, and Grad-CAM's identity for the last block: the logit minus
+  // the bias is sum(activation * gradient) (the head is linear in the pooled features).
+  std::vector<float> a, lg, ls;
+  std::vector<int64_t> shape;
+  net.layer_gradient(3, im.batch(), &cls, a, lg, ls, shape);
+  EXPECT_EQ(shape, (std::vector<int64_t>{1, 7, 7, 256}));
+  double dot = 0;
+  for (size_t i = 0; i < a.size(); ++i) dot += static_cast<double>(a[i]) * lg[i];
+  const auto head = net.parameters_of(4);  // [K*256 weights, K biases]
+  EXPECT_NEAR(dot + head[7 * 256 + cls], ls[0], 1e-3);
+  net.layer_gradient(0, im.batch(), &cls, a, lg, ls, shape);
+  EXPECT_EQ(shape, (std::vector<int64_t>{1, 56, 56, 32}));
+}
+
+TEST(FaceApiFineTune, ImprovesOverChanceAndKeepsFrozenBlocks) {
+  const Toy toy = toy_set(8, 11);
+  Runner r({{"mode", "fine_tune"}, {"unfreeze_blocks", 1}, {"epochs", 12}, {"learning_rate", 0.003},
+            {"batch_size", 8}, {"validation_split", 0.25}},
+           5);
+  r.set_input("images", u8_tensor(toy.images), MIEN_PIXEL_RGB);
+  r.set_input("table", label_table(toy.labels));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const auto curve = r.table("curve");
+  ASSERT_EQ(curve.num_rows(), 12);
+  auto m = FaceApiModel::open_dir(r.output_dir("model"), 1);
+  EXPECT_EQ(m->info().at("classes"), Json({"upright", "flipped", "mirrored"}));
+  // Fresh images of the same kinds.
+  const Toy test = toy_set(5, 99);
+  const auto p = values(m->predict(u8_tensor(test.images).view(), NullHost().host()));
+  int correct = 0;
+  for (size_t i = 0; i < test.labels.size(); ++i) {
+    const auto b = p.begin() + static_cast<std::ptrdiff_t>(3 * i);
+    correct += (std::max_element(b, b + 3) - b) == test.labels[i];
+  }
+  EXPECT_GE(correct, 11) << "of 15 (chance: 5)";
+  // Blocks 0..2 are bit-identical to the shipped network; block 3 trained.
+  const FaceApiNet shipped = shipped_net(kFaceApiClasses, "");
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(m->net().parameters_of(k), shipped.parameters_of(k)) << "block " << k;
+  EXPECT_NE(m->net().parameters_of(3), shipped.parameters_of(3));
+}
+
+TEST(FaceApiFineTune, SeedGivesBitIdenticalModels) {
+  const Toy toy = toy_set(4, 1);
+  auto train = [&](uint64_t seed) {
+    Runner r({{"mode", "fine_tune"}, {"epochs", 3}, {"batch_size", 4}}, seed);
+    r.set_input("images", u8_tensor(toy.images), MIEN_PIXEL_RGB);
+    r.set_input("table", label_table(toy.labels));
+    EXPECT_EQ(r.run(), MIEN_OK) << r.error();
+    auto m = FaceApiModel::open_dir(r.output_dir("model"), 1);
+    return values(m->predict(u8_tensor(toy.images).view(), NullHost().host()));
+  };
+  const auto a = train(3), b = train(3), c = train(4);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+}
+
+TEST(FaceApiFineTune, SaveOpenPredictIdentical) {
+  set_compute_threads(1);
+  const Toy toy = toy_set(3, 2);
+  std::vector<float> px;
+  for (const auto& im : toy.images)
+    for (int i = 0; i < im.rows * im.cols * 3; ++i) px.push_back(im.data[i]);
+  const Batch b{px.data(), static_cast<int64_t>(toy.images.size()), 72, 64, 3};
+  FaceApiNet net = shipped_net(kFaceApiClasses, "");
+  net.new_head(3, 9);
+  FineTuneOptions o;
+  o.epochs = 2;
+  o.batch_size = 4;
+  o.unfreeze_blocks = 2;
+  (void)net.fine_tune(b, toy.labels, Batch{nullptr, 0, 72, 64, 3}, {}, o, {});
+  const fs::path p = fs::temp_directory_path() / ("faceapi_test_" + std::to_string(::getpid()) + ".pt");
+  net.save(p.string());
+  const FaceApiNet back = FaceApiNet::load(p.string());
+  fs::remove(p);
+  EXPECT_EQ(net.probabilities(b), back.probabilities(b));
+  for (int k = 0; k <= 4; ++k) EXPECT_EQ(net.parameters_of(k), back.parameters_of(k));
+}
+
+TEST(FaceApiComponent, FineTuneNeedsImagesAndLabels) {
+  Runner r({{"mode", "fine_tune"}}, 1);
+  EXPECT_NE(r.run(), MIEN_OK);
+  EXPECT_NE(r.error().find("'images'"), std::string::npos) << r.error();
+}
