@@ -49,7 +49,7 @@ class DetectorBase {
   // pixel), in the detector's own order (most confident first where the detector has
   // scores), in working pixels.
   virtual std::vector<FaceBox> detect(const cv::Mat& gray, double scale, unsigned worker) = 0;
-  // Extra up-scaling factor of the detector (dlib's upsample), 1 if none.
+  // Up-scaling of the thorough, full-resolution pass (dlib's upsample), 1 if none.
   virtual double upscale() const { return 1.0; }
 
   std::string type_id_;
@@ -63,19 +63,22 @@ class DetectorBase {
 //
 //   detect:
 //     use: detect.dlib_hog
-//     with: {upsample: 0, select: largest, min_size: 40, max_side: 400}
+//     with: {upsample: 1, select: largest, min_size: 40, max_side: 400}
 //     in: {table: data.table}            # rows with a `path` column (or images: data.images)
 //
-// dlib's frontal-face HOG detector (get_frontal_face_detector). The image is first
-// shrunk so its longer side is at most `max_side` pixels, then enlarged `upsample` times
-// by 2 (dlib's pyramid_up); boxes are mapped back to the original pixels. The HOG window
-// finds faces of about 80 px and more at working resolution.
+// dlib's frontal-face HOG detector (get_frontal_face_detector), whose 80 x 80 window finds
+// faces of about 80 px and more at the resolution it scans. Two passes:
+//  1. fast: when the image's longer side exceeds `max_side`, scan it shrunk to max_side
+//     (no upsampling); a KDEF photo (562 x 762, face ~200 px) is settled here;
+//  2. thorough, only when pass 1 kept no face: scan at full resolution enlarged `upsample`
+//     times by 2 (each doubling finds faces half as small and costs ~4x the time).
+// Boxes are mapped back to the original pixels.
 class DetectDlibHog : public DetectorBase {
  public:
   static inline const Param<int> kUpsample = Param<int>(
-      "upsample", 0,
-      "How many times to double the (possibly shrunk) image before detection; each doubling finds faces half "
-      "as small and costs about 4x the time (dlib's pyramid_up)")
+      "upsample", 1,
+      "Doublings of the full-resolution image in the thorough pass (dlib's pyramid_up); 1 finds faces down to "
+      "~40 px, each step costs ~4x the time")
       .range(0, 3);
   static inline const Param<std::string> kSelect = Param<std::string>(
       "select", "largest",
@@ -87,8 +90,9 @@ class DetectDlibHog : public DetectorBase {
       .min(1);
   static inline const Param<int> kMaxSide = Param<int>(
       "max_side", 400,
-      "Shrink the image so its longer side is at most this many pixels before detecting (0 = full "
-      "resolution); KDEF-sized 562x762 photos detect 4x faster at 400 with the same faces found")
+      "Fast pass: scan the image shrunk so its longer side is at most this many pixels, and run the thorough "
+      "full-resolution pass only when it finds no face (0 = thorough pass only). With select: all, faces "
+      "smaller than ~80*longer_side/max_side px are missed when a larger one was found")
       .min(0);
 
   static ComponentInfo info();
@@ -118,8 +122,8 @@ class DetectDlibHog : public DetectorBase {
 //     in: {table: data.table}
 //
 // OpenCV's Viola-Jones cascade detector (CascadeClassifier::detectMultiScale) on the
-// gray image (optionally histogram-equalised), shrunk first so its longer side is at most
-// `max_side`.
+// gray image (optionally histogram-equalised). Same two passes as detect.dlib_hog: shrunk
+// to `max_side` first, full resolution only when that finds no face.
 class DetectOpencvHaar : public DetectorBase {
  public:
   static inline const Param<std::string> kCascade{
@@ -141,7 +145,8 @@ class DetectOpencvHaar : public DetectorBase {
       "min_size", 40, "Smallest face searched for and kept, in pixels of the original image").min(1);
   static inline const Param<int> kMaxSide = Param<int>(
       "max_side", 400,
-      "Shrink the image so its longer side is at most this many pixels before detecting (0 = full resolution)")
+      "Fast pass: scan the image shrunk so its longer side is at most this many pixels, and the full-resolution "
+      "pass only when it finds no face (0 = full resolution only)")
       .min(0);
   static inline const Param<bool> kEqualize{
       "equalize", false,

@@ -61,26 +61,32 @@ void DetectorBase::process(Context& ctx) {
         reasons[static_cast<size_t>(row)] = reason;
         return;
       }
+      // One scan at `scale` working pixels per original pixel; boxes in original pixels,
+      // those narrower than min_size dropped. *found_any: the detector saw something.
+      auto scan = [&](double scale, bool* found_any) {
+        cv::Mat work;
+        if (scale == 1.0) work = gray;
+        else
+          cv::resize(gray, work, cv::Size(), scale, scale, scale < 1.0 ? cv::INTER_AREA : cv::INTER_LINEAR);
+        std::vector<FaceBox> kept;
+        for (FaceBox b : detect(work, scale, worker)) {
+          *found_any = true;
+          b.x /= scale;
+          b.y /= scale;
+          b.w /= scale;
+          b.h /= scale;
+          if (b.w >= min_size_) kept.push_back(b);
+        }
+        return kept;
+      };
       const int longer = std::max(gray.cols, gray.rows);
-      double shrink = 1.0;
-      if (max_side_ > 0 && longer > max_side_) shrink = static_cast<double>(max_side_) / longer;
-      const double scale = shrink * upscale();
-      cv::Mat work;
-      if (scale == 1.0) work = gray;
-      else
-        cv::resize(gray, work, cv::Size(), scale, scale, scale < 1.0 ? cv::INTER_AREA : cv::INTER_LINEAR);
-      std::vector<FaceBox> found = detect(work, scale, worker);
+      bool found_any = false;
       std::vector<FaceBox> kept;
-      for (FaceBox b : found) {
-        b.x /= scale;
-        b.y /= scale;
-        b.w /= scale;
-        b.h /= scale;
-        if (b.w >= min_size_) kept.push_back(b);
-      }
+      if (max_side_ > 0 && longer > max_side_) kept = scan(static_cast<double>(max_side_) / longer, &found_any);
+      if (kept.empty()) kept = scan(upscale(), &found_any);
       if (kept.empty()) {
         reasons[static_cast<size_t>(row)] =
-            found.empty() ? "no face found" : "no face of at least min_size = " + std::to_string(min_size_) + " px";
+            found_any ? "no face of at least min_size = " + std::to_string(min_size_) + " px" : "no face found";
         return;
       }
       if (select == Select::Largest) {
@@ -166,7 +172,10 @@ DetectDlibHog::DetectDlibHog(const Setup& s)
       impl_(std::make_unique<Impl>()),
       upsample_(kUpsample.read(s.params())) {
   if (upsample_ < 0 || upsample_ > 3) throw Error("parameter 'upsample' must be 0..3, got " + std::to_string(upsample_));
-  impl_->base = dlib::get_frontal_face_detector();
+  // Building the detector deserialises its filters (~0.2 s); build it once per process
+  // and copy it (a copy is a few MB of weights).
+  static const dlib::frontal_face_detector prototype = dlib::get_frontal_face_detector();
+  impl_->base = prototype;
 }
 
 DetectDlibHog::~DetectDlibHog() = default;

@@ -88,7 +88,7 @@ Tensor astronaut_tensor() {
 }  // namespace
 
 TEST(Detect, DlibHogFindsTheAstronautsFace) {
-  ComponentRunner<DetectDlibHog> r;  // defaults: upsample 0, max_side 400, select largest
+  ComponentRunner<DetectDlibHog> r;  // defaults: fast pass at max_side 400, select largest
   r.set_input("table", path_table({kAstronaut}));
   ASSERT_EQ(r.run(), MIEN_OK) << r.error();
   const TableView out = r.table("table");
@@ -112,6 +112,30 @@ TEST(Detect, DlibHogFindsTheAstronautsFace) {
   EXPECT_GT(iou_with_astronaut_face(o2.get("face_x").number(0), o2.get("face_y").number(0),
                                     o2.get("face_w").number(0), o2.get("face_h").number(0)),
             0.5);
+}
+
+// KDEF-sized canvas with the portrait pasted unchanged (face 87 px): the fast pass at
+// max_side 400 sees a 46 px face, too small for the HOG window, so the thorough pass runs.
+TEST(Detect, SmallFacesAreFoundByTheFullResolutionPass) {
+  TempDir tmp;
+  cv::Mat padded(762, 562, CV_8UC3, cv::Scalar(128, 128, 128));
+  cv::imread(kAstronaut, cv::IMREAD_COLOR).copyTo(padded(cv::Rect(25, 125, 512, 512)));
+  const fs::path p = tmp.path / "padded.png";
+  cv::imwrite(p.string(), padded);
+  ComponentRunner<DetectDlibHog> r;
+  r.set_input("table", path_table({p.string()}));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  ASSERT_EQ(r.table("table").num_rows(), 1);
+  const TableView out = r.table("table");
+  EXPECT_GT(iou_with_astronaut_face(out.get("face_x").number(0) - 25, out.get("face_y").number(0) - 125,
+                                    out.get("face_w").number(0), out.get("face_h").number(0)),
+            0.5);
+  // Without the thorough pass's upsampling (and with min_size above it) nothing is kept.
+  ComponentRunner<DetectDlibHog> coarse({{"upsample", 0}, {"min_size", 120}});
+  coarse.set_input("table", path_table({p.string()}));
+  ASSERT_EQ(coarse.run(), MIEN_OK) << coarse.error();
+  EXPECT_EQ(coarse.table("table").num_rows(), 0);
+  EXPECT_EQ(coarse.table("skipped").get("reason").text(0), "no face of at least min_size = 120 px");
 }
 
 TEST(Detect, OpenCvHaarFindsTheAstronautsFace) {
