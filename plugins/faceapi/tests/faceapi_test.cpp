@@ -117,7 +117,7 @@ TEST(FaceApiWeights, EmbeddedCopyIsTheVendoredFile) {
 TEST(FaceApiKnownAnswer, MatchesTheJavaScriptLibrary) {
   set_compute_threads(1);
   const Json v = Json::parse(read_file(fs::path(MIEN_FACEAPI_TEST_DATA) / "faceapi_vectors.json"));
-  ASSERT_EQ(v.at("inputs").size(), 4u);
+  ASSERT_EQ(v.at("inputs").size(), 5u);
   const FaceApiNet net = shipped_net(kFaceApiClasses, "");  // face-api's own class order
   for (const auto& in : v.at("inputs")) {
     const Image im = raw_image(in.at("file"), in.at("height"), in.at("width"));

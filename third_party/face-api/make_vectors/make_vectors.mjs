@@ -10,6 +10,7 @@
 //   gradient_112x112.rgb         written here from a formula: no padding, no resizing
 //   noise_64x80.rgb              written here: LCG noise, 64 high x 80 wide (pad + upscale)
 //   rings_150x130.rgb            written here: rings and stripes, 150 x 130 (pad + downscale)
+//   checks_61x64.rgb             written here: checks, 61 x 64 (odd padding: 1 row before, 2 after)
 // Output: faceapi_vectors.json with, per input, the 7 probabilities (face-api's order
 // neutral, happy, sad, angry, fearful, disgusted, surprised), the 7 logits and the 256
 // pooled features.
@@ -45,11 +46,14 @@ writeImage('rings_150x130.rgb', 150, 130, (y, x, c) => {
   return c === 0 ? (d2 >> 4) & 255 : c === 1 ? ((x >> 3) & 1) * 200 + 30 : ((y * 3 + x) & 127) + 64;
 });
 
+writeImage('checks_61x64.rgb', 61, 64, (y, x, c) => ((((x >> 2) + (y >> 2)) & 1) * 180 + c * 30 + y) & 255);
+
 const inputs = [
   { name: 'astronaut_face', file: 'astronaut_face_118x106.rgb', height: 118, width: 106 },
   { name: 'gradient', file: 'gradient_112x112.rgb', height: 112, width: 112 },
   { name: 'noise', file: 'noise_64x80.rgb', height: 64, width: 80 },
   { name: 'rings', file: 'rings_150x130.rgb', height: 150, width: 130 },
+  { name: 'checks', file: 'checks_61x64.rgb', height: 61, width: 64 },
 ];
 
 await tf.setBackend('cpu');
