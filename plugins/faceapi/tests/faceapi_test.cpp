@@ -320,3 +320,51 @@ TEST(FaceApiComponent, FineTuneNeedsImagesAndLabels) {
   EXPECT_NE(r.run(), MIEN_OK);
   EXPECT_NE(r.error().find("'images'"), std::string::npos) << r.error();
 }
+
+TEST(FaceApiComponent, FineTuneIsCancellable) {
+  const Toy toy = toy_set(4, 1);
+  Runner r({{"mode", "fine_tune"}, {"epochs", 50}, {"batch_size", 2}}, 1);
+  r.set_input("images", u8_tensor(toy.images), MIEN_PIXEL_RGB);
+  r.set_input("table", label_table(toy.labels));
+  r.cancel_after(5);
+  EXPECT_EQ(r.run(), MIEN_ERR_CANCELLED);
+}
+
+// The model side through the C model vtable, as the host opens it.
+TEST(FaceApiModel, ThroughTheModelVtable) {
+  Runner r({{"mode", "as_shipped"}}, 7);
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const mien_model_vtable* vt = mien::detail::Adapter<ModelFaceApiExpression>::descriptor()->model;
+  ASSERT_NE(vt, nullptr);
+  EXPECT_EQ(vt->capabilities, MIEN_CAP_PREDICT | MIEN_CAP_INPUT_GRADIENT | MIEN_CAP_LAYER_GRADIENT);
+  static std::string last_error;
+  mien_host_api api{};
+  api.struct_size = sizeof(api);
+  api.set_error = [](mien_call_ctx*, const char* m) { last_error = m ? m : ""; };
+  mien_model_handle* h = nullptr;
+  ASSERT_EQ(vt->open(&api, nullptr, r.output_dir("model").c_str(), 1, &h), MIEN_OK) << last_error;
+  const Json info = Json::parse(vt->info_json(h));
+  EXPECT_EQ(info.at("input"), "image");
+  const mien::Tensor in = u8_tensor({astronaut_face(), astronaut_face()});
+  mien_tensor* probs = nullptr;
+  ASSERT_EQ(vt->predict(h, nullptr, in.raw(), &probs), MIEN_OK) << last_error;
+  const mien::Tensor p = mien::Tensor::adopt(probs);
+  EXPECT_EQ(p.shape(), (std::vector<int64_t>{2, 7}));
+  const int64_t cls[2] = {3, 4};
+  mien_tensor *a = nullptr, *g = nullptr, *s = nullptr;
+  ASSERT_EQ(vt->layer_gradient(h, nullptr, "block2", in.raw(), cls, &a, &g, &s), MIEN_OK) << last_error;
+  EXPECT_EQ(mien::Tensor::adopt(a).shape(), (std::vector<int64_t>{2, 14, 14, 128}));
+  EXPECT_EQ(mien::Tensor::adopt(g).shape(), (std::vector<int64_t>{2, 14, 14, 128}));
+  EXPECT_EQ(mien::Tensor::adopt(s).shape(), (std::vector<int64_t>{2}));
+  EXPECT_NE(vt->layer_gradient(h, nullptr, "fc", in.raw(), cls, &a, &g, &s), MIEN_OK);
+  EXPECT_NE(last_error.find("block0"), std::string::npos) << last_error;
+  mien_tensor *ig = nullptr, *is = nullptr;
+  ASSERT_EQ(vt->input_gradient(h, nullptr, in.raw(), cls, &ig, &is), MIEN_OK) << last_error;
+  const mien::Tensor grad = mien::Tensor::adopt(ig);
+  EXPECT_EQ(grad.shape(), in.shape());
+  EXPECT_EQ(grad.dtype(), MIEN_DTYPE_F32);
+  mien::Tensor::adopt(is);
+  const int64_t bad[2] = {0, 7};
+  EXPECT_NE(vt->input_gradient(h, nullptr, in.raw(), bad, &ig, &is), MIEN_OK);
+  vt->close(h);
+}
