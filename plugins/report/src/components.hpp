@@ -139,13 +139,16 @@ class HtmlReport {
                                    "any node outputs: metrics JSON, attribution or curve tables, report explanations, "
                                    "text; each becomes a section",
                                    MIEN_PORT_OPTIONAL | MIEN_PORT_MULTIPLE};
-  static inline const Output kHtml{"html", MIEN_VALUE_STRING, "the HTML file's path relative to the run folder"};
+  static inline const Output kHtml{"html", MIEN_VALUE_STRING,
+                                   "the HTML file's path relative to the run folder (report.html, or nodes/<node>/files/report.html)"};
   static ComponentInfo info() {
     return ComponentInfo("report.html", 1, MIEN_KIND_REPORT,
                          "One self-contained offline HTML report: run summary, metrics, charts (inline SVG, also "
                          "written as .svg files), explanation galleries with filters")
         .params(kTitle, kCopy, kMaxImages)
-        .ports(kItems, kHtml);
+        .ports(kItems, kHtml)
+        // It reads the run's manifest (timings, cache hits), so it must run every time.
+        .flags(MIEN_COMPONENT_NONDETERMINISTIC);
   }
   explicit HtmlReport(const Setup& s);
   void process(Context& ctx);

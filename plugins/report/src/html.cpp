@@ -39,7 +39,12 @@ std::string num(double v, int digits = 3) {
 
 std::string slug(const std::string& s) {
   std::string o;
-  for (char c : s) o += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : '_';
+  for (char c : s) {
+    const bool keep = std::isalnum(static_cast<unsigned char>(c)) != 0;
+    if (keep) o += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    else if (!o.empty() && o.back() != '_') o += '_';
+  }
+  while (!o.empty() && o.back() == '_') o.pop_back();
   return o.empty() ? "chart" : o;
 }
 
@@ -431,6 +436,14 @@ std::string find_image(const std::string& run_dir, const Json& ex, const std::st
     std::error_code ec;
     if (fs::is_regular_file(c, ec)) return c;
   }
+  // Last resort (a node renamed since its output was cached): any node folder of the run
+  // holding a file of that name.
+  std::error_code ec;
+  if (!run_dir.empty() && fs::is_directory(run_dir + "/nodes", ec))
+    for (const auto& e : fs::directory_iterator(run_dir + "/nodes", ec)) {
+      const fs::path p = e.path() / "files" / file;
+      if (fs::is_regular_file(p, ec)) return p.string();
+    }
   return "";
 }
 
@@ -620,12 +633,12 @@ void HtmlReport::process(Context& ctx) {
   html << "</nav>\n<main>\n";
   if (pg.toc.empty()) html << "<p>Nothing to report: no run summary was found and no items were attached.</p>\n";
   html << pg.body.str() << "</main>\n<footer><p style=\"padding:0 28px;color:#777;font-size:12px\">Written by report.html (mien). "
-       << "Charts are also in charts/*.svg next to this file.</p></footer>\n</body>\n</html>\n";
+       << "Each chart is also a standalone SVG file in nodes/" << esc(folder_name(node_)) << "/files/charts/.</p></footer>\n</body>\n</html>\n";
   const std::string text = html.str();
   write_file(out_dir + "/report.html", text);
   if (copy_ && !run_dir.empty()) write_file_atomic(run_dir + "/report.html", text);
   write_file(out_dir + "/charts.json", Json(pg.chart_files).dump(2));
-  ctx.set_text(kHtml, copy_ && !run_dir.empty() ? std::string("report.html") : "nodes/" + folder_name(node_) + "/report.html");
+  ctx.set_text(kHtml, copy_ && !run_dir.empty() ? std::string("report.html") : "nodes/" + folder_name(node_) + "/files/report.html");
 }
 
 }  // namespace mien::report
