@@ -1,0 +1,133 @@
+// Test helpers for the mien-cnn components: open a model artifact through the
+// component's model vtable as the host does, and make small image problems.
+#pragma once
+
+#include <mien/testing.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace cnn_test {
+
+// A fake host context for calls on an opened model: records the error message.
+class HostedModel {
+ public:
+  HostedModel(const mien_component_desc* desc, const std::string& dir, uint32_t threads = 1) : desc_(desc) {
+    api_.struct_size = sizeof(mien_host_api);
+    api_.abi_major = MIEN_ABI_VERSION_MAJOR;
+    api_.abi_minor = MIEN_ABI_VERSION_MINOR;
+    api_.log = [](mien_call_ctx*, mien_log_level, const char*) {};
+    api_.set_error = [](mien_call_ctx* c, const char* m) { reinterpret_cast<HostedModel*>(c)->error_ = m ? m : ""; };
+    api_.report_progress = [](mien_call_ctx*, uint64_t, uint64_t, const char*) {};
+    api_.is_cancelled = [](mien_call_ctx*) { return 0; };
+    api_.output_dir = [](mien_call_ctx*, const char*) -> const char* { return nullptr; };
+    api_.run_dir = [](mien_call_ctx*) -> const char* { return nullptr; };
+    const mien_model_vtable* vt = desc->model;
+    if (vt == nullptr) throw std::runtime_error("the component has no model vtable");
+    status_ = vt->open(&api_, ctx(), dir.c_str(), threads, &handle_);
+    if (status_ != MIEN_OK) return;
+    info_ = vt->info_json(handle_);
+    ref_.struct_size = sizeof(mien_model_ref);
+    ref_.capabilities = vt->capabilities;
+    ref_.info_json = info_.c_str();
+    ref_.opaque = this;
+    ref_.predict = [](const mien_model_ref* self, mien_call_ctx* c, const mien_tensor* in, mien_tensor** out) {
+      auto* m = static_cast<HostedModel*>(self->opaque);
+      return m->desc_->model->predict(m->handle_, c, in, out);
+    };
+    ref_.input_gradient = [](const mien_model_ref* self, mien_call_ctx* c, const mien_tensor* in,
+                             const int64_t* classes, mien_tensor** g, mien_tensor** s) {
+      auto* m = static_cast<HostedModel*>(self->opaque);
+      return m->desc_->model->input_gradient(m->handle_, c, in, classes, g, s);
+    };
+    ref_.layer_gradient = [](const mien_model_ref* self, mien_call_ctx* c, const char* layer, const mien_tensor* in,
+                             const int64_t* classes, mien_tensor** a, mien_tensor** g, mien_tensor** s) {
+      auto* m = static_cast<HostedModel*>(self->opaque);
+      return m->desc_->model->layer_gradient(m->handle_, c, layer, in, classes, a, g, s);
+    };
+  }
+  ~HostedModel() {
+    if (handle_ != nullptr) desc_->model->close(handle_);
+  }
+  HostedModel(const HostedModel&) = delete;
+  HostedModel& operator=(const HostedModel&) = delete;
+
+  mien_status status() const { return status_; }
+  const std::string& error() const { return error_; }
+  mien::Json info() const { return mien::Json::parse(info_); }
+  mien::ModelRef model() { return mien::ModelRef(&ref_, ctx()); }
+
+ private:
+  mien_call_ctx* ctx() { return reinterpret_cast<mien_call_ctx*>(this); }
+  const mien_component_desc* desc_;
+  mien_host_api api_{};
+  mien_model_handle* handle_ = nullptr;
+  mien_status status_ = MIEN_ERR_INTERNAL;
+  std::string info_, error_;
+  mien_model_ref ref_{};
+};
+
+// Gray images size x size whose class (0..3) is the quadrant holding a bright 4 x 4
+// square (top-left, top-right, bottom-left, bottom-right) on a noisy dark background.
+struct Squares {
+  int64_t n = 0, size = 16;
+  std::vector<uint8_t> pixels;  // [n, size, size, 1]
+  std::vector<int64_t> labels;
+  std::vector<int64_t> sx, sy;  // top-left corner of each square
+};
+inline Squares make_squares(int64_t n, uint64_t seed, int64_t size = 16) {
+  std::mt19937_64 gen(seed);
+  auto below = [&](uint64_t k) { return static_cast<int64_t>(gen() % k); };
+  Squares s;
+  s.n = n;
+  s.size = size;
+  s.pixels.resize(static_cast<size_t>(n * size * size));
+  const int64_t half = size / 2;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t k = i % 4;
+    s.labels.push_back(k);
+    const int64_t x0 = (k % 2) * half + below(static_cast<uint64_t>(half - 4 + 1));
+    const int64_t y0 = (k / 2) * half + below(static_cast<uint64_t>(half - 4 + 1));
+    s.sx.push_back(x0);
+    s.sy.push_back(y0);
+    uint8_t* p = &s.pixels[static_cast<size_t>(i * size * size)];
+    for (int64_t j = 0; j < size * size; ++j) p[j] = static_cast<uint8_t>(below(70));
+    for (int64_t y = y0; y < y0 + 4; ++y)
+      for (int64_t x = x0; x < x0 + 4; ++x) p[y * size + x] = static_cast<uint8_t>(180 + below(76));
+  }
+  return s;
+}
+inline mien::Tensor squares_tensor(const Squares& s) {
+  return mien::Tensor::from<uint8_t>({s.n, s.size, s.size, 1}, s.pixels);
+}
+inline mien::Table squares_table(const Squares& s, const std::vector<int64_t>* labels = nullptr) {
+  mien::Table t(s.n);
+  std::vector<std::string> ids;
+  for (int64_t i = 0; i < s.n; ++i) ids.push_back("s" + std::to_string(i));
+  t.add_strings("id", MIEN_ROLE_ID, ids);
+  t.add_codes("label", MIEN_ROLE_LABEL, labels ? *labels : s.labels, {"tl", "tr", "bl", "br"});
+  return t;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    do path_ = std::filesystem::temp_directory_path() / ("mien-cnn-test-" + std::to_string(rd()));
+    while (!std::filesystem::create_directory(path_));
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace cnn_test

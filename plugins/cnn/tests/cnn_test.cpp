@@ -1,0 +1,265 @@
+// model.cnn: learning a toy image problem, the artifact round trip, determinism,
+// input gradients against finite differences, Grad-CAM sanity, and input errors.
+#include <gtest/gtest.h>
+#include <mien/testing.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "cnn_host.hpp"
+#include "model_cnn.hpp"
+
+namespace {
+
+using cnn_test::HostedModel;
+using cnn_test::make_squares;
+using cnn_test::Squares;
+using cnn_test::squares_table;
+using cnn_test::squares_tensor;
+using mien::Json;
+using mien::cnn::ModelCnn;
+using Runner = mien::testing::ComponentRunner<ModelCnn>;
+
+const mien_component_desc* descriptor() { return mien::detail::Adapter<ModelCnn>::descriptor(); }
+
+// Tiny and quick: 16 x 16 gray images, two blocks, no augmentation (a flip would
+// change the class of the toy problem).
+Json toy_params(Json extra = Json::object()) {
+  Json p = {{"channels", {8, 16}}, {"input_size", 16},    {"epochs", 6},       {"batch_size", 32},
+            {"learning_rate", 3e-3}, {"dropout", 0.0},    {"augment", false},  {"patience", 0}};
+  p.update(extra);
+  return p;
+}
+
+std::unique_ptr<Runner> train(const Json& params, uint64_t seed, const Squares& data) {
+  auto r = std::make_unique<Runner>(params, seed);
+  r->set_input("images", squares_tensor(data), MIEN_PIXEL_GRAY);
+  r->set_input("table", squares_table(data));
+  EXPECT_EQ(r->run(), MIEN_OK) << r->error();
+  return r;
+}
+
+// One model for the read-only tests, trained once.
+Runner& toy_model() {
+  static std::unique_ptr<Runner> r = train(toy_params(), 7, make_squares(320, 1));
+  return *r;
+}
+
+std::vector<float> predict(HostedModel& m, const mien::Tensor& x) {
+  return m.model().predict(x).view().to_vector<float>();
+}
+
+double accuracy(const std::vector<float>& probs, const std::vector<int64_t>& labels, int64_t classes) {
+  int64_t right = 0;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const float* row = &probs[i * static_cast<size_t>(classes)];
+    right += (std::max_element(row, row + classes) - row) == labels[i] ? 1 : 0;
+  }
+  return static_cast<double>(right) / static_cast<double>(labels.size());
+}
+
+mien::Tensor as_float(const Squares& s, int64_t first, int64_t count) {
+  std::vector<float> v(s.pixels.begin() + first * s.size * s.size, s.pixels.begin() + (first + count) * s.size * s.size);
+  return mien::Tensor::from<float>({count, s.size, s.size, 1}, v);
+}
+
+TEST(ModelCnn, DeclaresAModelComponentWithGradientCapabilities) {
+  const mien_component_desc* d = descriptor();
+  EXPECT_STREQ(d->type_id, "model.cnn");
+  EXPECT_EQ(d->kind, MIEN_KIND_MODEL);
+  ASSERT_NE(d->model, nullptr);
+  EXPECT_EQ(d->model->capabilities, MIEN_CAP_PREDICT | MIEN_CAP_INPUT_GRADIENT | MIEN_CAP_LAYER_GRADIENT);
+}
+
+TEST(ModelCnn, LearnsWhereTheSquareIsOnHeldOutImages) {
+  Runner& r = toy_model();
+  const mien::TableView curve = r.table("curve");
+  EXPECT_EQ(curve.num_rows(), 6);
+  ASSERT_TRUE(curve.find("val_accuracy").has_value());
+  HostedModel m(descriptor(), r.output_dir("model"));
+  ASSERT_EQ(m.status(), MIEN_OK) << m.error();
+  const Squares test = make_squares(200, 99);
+  const std::vector<float> p = predict(m, squares_tensor(test));
+  ASSERT_EQ(p.size(), 200u * 4);
+  for (int64_t i = 0; i < 200; ++i) {
+    double sum = 0;
+    for (int k = 0; k < 4; ++k) sum += p[static_cast<size_t>(i * 4 + k)];
+    EXPECT_NEAR(sum, 1.0, 1e-5);
+  }
+  EXPECT_GT(accuracy(p, test.labels, 4), 0.9);
+  const Json info = m.info();
+  EXPECT_EQ(info["input"], "image");
+  EXPECT_EQ(info["input_shape"], Json({16, 16, 1}));
+  EXPECT_EQ(info["classes"], Json({"tl", "tr", "bl", "br"}));
+  EXPECT_EQ(info["cam_layers"], Json({"block1", "block2"}));
+  EXPECT_EQ(info["default_cam_layer"], "block2");
+}
+
+TEST(ModelCnn, OpenedArtifactReproducesTheTrainingValidationFiguresAndIsStable) {
+  const Squares train_set = make_squares(240, 3), val = make_squares(80, 4);
+  Runner r(toy_params({{"epochs", 3}}), 5);
+  r.set_input("images", squares_tensor(train_set), MIEN_PIXEL_GRAY);
+  r.set_input("table", squares_table(train_set));
+  r.set_input("validation_images", squares_tensor(val), MIEN_PIXEL_GRAY);
+  r.set_input("validation_table", squares_table(val));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const Json desc = r.json("model");
+  HostedModel a(descriptor(), r.output_dir("model")), b(descriptor(), r.output_dir("model"));
+  ASSERT_EQ(a.status(), MIEN_OK) << a.error();
+  const std::vector<float> pa = predict(a, squares_tensor(val)), pb = predict(b, squares_tensor(val));
+  ASSERT_EQ(pa.size(), pb.size());
+  float max_diff = 0;
+  for (size_t i = 0; i < pa.size(); ++i) max_diff = std::max(max_diff, std::abs(pa[i] - pb[i]));
+  EXPECT_EQ(max_diff, 0.0f);
+  // The kept epoch's validation accuracy, measured in training, is what the saved model gives.
+  EXPECT_DOUBLE_EQ(accuracy(pa, val.labels, 4), desc["val_accuracy"].get<double>());
+  // uint8 and float32 inputs of the same pixels give the same probabilities.
+  const std::vector<float> pf = predict(a, as_float(val, 0, val.n));
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_EQ(pa[i], pf[i]);
+}
+
+TEST(ModelCnn, SameSeedGivesBitIdenticalModelsAndAnotherSeedDoesNot) {
+  const Squares data = make_squares(160, 11);
+  const Json p = toy_params({{"epochs", 2}, {"augment", true}, {"dropout", 0.2}});
+  auto r1 = train(p, 42, data), r2 = train(p, 42, data), r3 = train(p, 43, data);
+  HostedModel m1(descriptor(), r1->output_dir("model")), m2(descriptor(), r2->output_dir("model")),
+      m3(descriptor(), r3->output_dir("model"));
+  const Squares probe = make_squares(40, 12);
+  const auto p1 = predict(m1, squares_tensor(probe)), p2 = predict(m2, squares_tensor(probe)),
+             p3 = predict(m3, squares_tensor(probe));
+  EXPECT_EQ(p1, p2);
+  EXPECT_NE(p1, p3);
+}
+
+// Central differences of the logit on a few pixels, at the model's size and resized.
+void check_gradient_against_finite_differences(int64_t size) {
+  HostedModel m(descriptor(), toy_model().output_dir("model"));
+  ASSERT_EQ(m.status(), MIEN_OK) << m.error();
+  const Squares s = make_squares(2, 21, size);
+  std::vector<float> x(s.pixels.begin(), s.pixels.end());
+  const std::vector<int64_t> cls = {s.labels[0], s.labels[1]};
+  auto run = [&](const std::vector<float>& v) {
+    return m.model().input_gradient(mien::Tensor::from<float>({2, size, size, 1}, v), cls);
+  };
+  auto [grad_t, score_t] = run(x);
+  ASSERT_EQ(grad_t.shape(), (std::vector<int64_t>{2, size, size, 1}));
+  const std::vector<float> g = grad_t.view().to_vector<float>();
+  float gmax = 0;
+  for (float v : g) gmax = std::max(gmax, std::abs(v));
+  ASSERT_GT(gmax, 0.0f);
+  // The pixels with the largest gradients, and a few fixed ones.
+  std::vector<size_t> order(g.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::partial_sort(order.begin(), order.begin() + 4, order.end(),
+                    [&](size_t a, size_t b) { return std::abs(g[a]) > std::abs(g[b]); });
+  std::vector<size_t> probe(order.begin(), order.begin() + 4);
+  probe.push_back(static_cast<size_t>(size * size / 2 + 3));
+  probe.push_back(static_cast<size_t>(size * size + 5 * size + 7));
+  const double eps = 0.5;
+  for (size_t i : probe) {
+    std::vector<float> up = x, down = x;
+    up[i] += static_cast<float>(eps);
+    down[i] -= static_cast<float>(eps);
+    const size_t row = i / static_cast<size_t>(size * size);
+    const double fd = (run(up).second.view().at(static_cast<int64_t>(row)) -
+                       run(down).second.view().at(static_cast<int64_t>(row))) /
+                      (2 * eps);
+    EXPECT_NEAR(fd, g[i], 0.03 * gmax + 1e-4) << "pixel " << i << " at size " << size;
+  }
+}
+
+TEST(ModelCnn, InputGradientMatchesFiniteDifferences) { check_gradient_against_finite_differences(16); }
+TEST(ModelCnn, InputGradientMatchesFiniteDifferencesThroughTheResize) { check_gradient_against_finite_differences(24); }
+
+TEST(ModelCnn, LayerGradientShapesAndGradCamPointsAtTheSquare) {
+  HostedModel m(descriptor(), toy_model().output_dir("model"));
+  ASSERT_EQ(m.status(), MIEN_OK) << m.error();
+  const Squares s = make_squares(40, 31);
+  const mien::ModelRef ref = m.model();
+  const auto l1 = ref.layer_gradient("block1", squares_tensor(s), s.labels);
+  EXPECT_EQ(l1.activations.shape(), (std::vector<int64_t>{40, 8, 8, 8}));
+  EXPECT_EQ(l1.gradients.shape(), (std::vector<int64_t>{40, 8, 8, 8}));
+  const auto l2 = ref.layer_gradient("block2", squares_tensor(s), s.labels);
+  ASSERT_EQ(l2.activations.shape(), (std::vector<int64_t>{40, 16, 4, 4}));
+  ASSERT_EQ(l2.gradients.shape(), (std::vector<int64_t>{40, 16, 4, 4}));
+  // The scores are the logits input_gradient reports.
+  const auto ig = ref.input_gradient(squares_tensor(s), s.labels);
+  for (int64_t i = 0; i < 40; ++i) EXPECT_NEAR(l2.scores.view().at(i), ig.second.view().at(i), 1e-4);
+
+  // Gradient-weighted activation per cell of the last block: sum over channels of
+  // activation x gradient (with the linear head, each cell's share of the logit).
+  const std::vector<float> a = l2.activations.view().to_vector<float>(), g = l2.gradients.view().to_vector<float>();
+  int64_t hits = 0;
+  for (int64_t i = 0; i < 40; ++i) {
+    std::vector<double> cam(16, 0.0);
+    for (int64_t c = 0; c < 16; ++c)
+      for (int64_t k = 0; k < 16; ++k) {
+        const auto at = static_cast<size_t>((i * 16 + c) * 16 + k);
+        cam[static_cast<size_t>(k)] += static_cast<double>(a[at]) * g[at];
+      }
+    double inside = 0, outside = 0;
+    const int64_t qx = s.labels[static_cast<size_t>(i)] % 2, qy = s.labels[static_cast<size_t>(i)] / 2;
+    for (int64_t y = 0; y < 4; ++y)
+      for (int64_t x = 0; x < 4; ++x) {
+        const double v = cam[static_cast<size_t>(y * 4 + x)];
+        ((y / 2 == qy && x / 2 == qx) ? inside : outside) += v;
+      }
+    hits += inside / 4 > outside / 12 ? 1 : 0;
+  }
+  EXPECT_GE(hits, 36) << "Grad-CAM should be larger in the square's quadrant";
+  // An unknown layer is an error naming the layers.
+  EXPECT_THROW(ref.layer_gradient("conv5", squares_tensor(s), s.labels), mien::Error);
+  EXPECT_NE(m.error().find("no layer 'conv5'; the layers are block1 .. block2"), std::string::npos) << m.error();
+}
+
+TEST(ModelCnn, RowCountMismatchIsAnError) {
+  const Squares data = make_squares(40, 1), fewer = make_squares(30, 1);
+  Runner r(toy_params(), 1);
+  r.set_input("images", squares_tensor(data), MIEN_PIXEL_GRAY);
+  r.set_input("table", squares_table(fewer));
+  EXPECT_NE(r.run(), MIEN_OK);
+  EXPECT_EQ(r.error(),
+            "model.cnn: input 'images' has 40 images but 'table' has 30 rows; row i of the table must describe image i");
+}
+
+TEST(ModelCnn, OneClassOnlyIsAnError) {
+  const Squares data = make_squares(20, 1);
+  const std::vector<int64_t> same(20, 2);
+  Runner r(toy_params(), 1);
+  r.set_input("images", squares_tensor(data), MIEN_PIXEL_GRAY);
+  r.set_input("table", squares_table(data, &same));
+  EXPECT_NE(r.run(), MIEN_OK);
+  EXPECT_EQ(r.error(), "model.cnn: the training rows hold only one class ('bl'); a classifier needs at least two classes");
+}
+
+TEST(ModelCnn, BadParametersFailBeforeTraining) {
+  const Squares data = make_squares(20, 1);
+  auto error_of = [&](const Json& extra) {
+    Runner r(toy_params(extra), 1);
+    r.set_input("images", squares_tensor(data), MIEN_PIXEL_GRAY);
+    r.set_input("table", squares_table(data));
+    EXPECT_NE(r.run(), MIEN_OK);
+    EXPECT_TRUE(r.progress().empty());  // nothing trained
+    return r.error();
+  };
+  EXPECT_EQ(error_of({{"channels", Json::array()}}),
+            "model.cnn: parameter 'channels' must list at least one block, e.g. [32, 64, 128]");
+  EXPECT_EQ(error_of({{"channels", {8, 8, 8, 8, 8}}, {"input_size", 16}}),
+            "model.cnn: parameter 'input_size' 16 is too small for 5 blocks (each halves the size): at least 32 is "
+            "needed");
+  EXPECT_EQ(error_of({{"augment", {{"blur", 1}}}}),
+            "model.cnn: parameter 'augment': unknown key 'blur' (expected flip, rotation, scale, brightness, contrast)");
+}
+
+TEST(ModelCnn, ImagesMustBeUint8WithOneOrThreeChannels) {
+  const Squares data = make_squares(20, 1);
+  Runner r(toy_params(), 1);
+  std::vector<float> v(data.pixels.begin(), data.pixels.end());
+  r.set_input("images", mien::Tensor::from<float>({20, 16, 16, 1}, v));
+  r.set_input("table", squares_table(data));
+  EXPECT_NE(r.run(), MIEN_OK);
+  EXPECT_EQ(r.error(), "model.cnn: input 'images' must be uint8 images [N, H, W, C] with C = 1 or 3, got float32 [20, 16, 16, 1]");
+}
+
+}  // namespace
