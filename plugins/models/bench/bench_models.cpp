@@ -9,6 +9,7 @@
 // predict runs) at batch 1 and 64.
 #include <dlfcn.h>
 #include <link.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -31,6 +32,15 @@ using namespace mien::models;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// CPU seconds (user + system) of the whole process: on a shared machine this shows the
+// work done, independent of how long other processes kept the cores.
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
 
 int find_blas(dl_phdr_info* info, size_t, void* data) {
   const std::string name = info->dlpi_name ? info->dlpi_name : "";
@@ -104,27 +114,31 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   int reps = 3;
+  int64_t epochs = 50;
   std::vector<int> thread_counts = {1, 2};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--reps" && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--epochs" && i + 1 < argc) epochs = std::max(1, std::atoi(argv[++i]));
     else if (a == "--threads" && i + 1 < argc) {
       thread_counts.clear();
       std::stringstream ss(argv[++i]);
       std::string t;
       while (std::getline(ss, t, ',')) thread_counts.push_back(std::max(1, std::atoi(t.c_str())));
     } else {
-      std::fprintf(stderr, "usage: %s [--reps N] [--threads 1,2]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--reps N] [--epochs N] [--threads 1,2]\n", argv[0]);
       return 2;
     }
   }
-  const int64_t kRows = 3000, kCols = 30, kClasses = 7, kEpochs = 50, kBatch = 32;
+  const int64_t kRows = 3000, kCols = 30, kClasses = 7, kEpochs = epochs, kBatch = 32;
   std::printf("bench_models: model.mlp\n");
   std::printf("machine: %s, %u hardware threads, load average %s\n", cpu_model().c_str(),
               std::thread::hardware_concurrency(), load_average().c_str());
   const char* ob = std::getenv("OPENBLAS_NUM_THREADS");
-  std::printf("OPENBLAS_NUM_THREADS=%s OMP_NUM_THREADS=%s\n", ob ? ob : "(unset)",
-              std::getenv("OMP_NUM_THREADS") ? std::getenv("OMP_NUM_THREADS") : "(unset)");
+  const char* omp = std::getenv("OMP_NUM_THREADS");
+  const char* wait = std::getenv("OMP_WAIT_POLICY");
+  std::printf("OPENBLAS_NUM_THREADS=%s OMP_NUM_THREADS=%s OMP_WAIT_POLICY=%s\n", ob ? ob : "(unset)",
+              omp ? omp : "(unset)", wait ? wait : "(unset)");
 
   const Data d = make_random_data(kRows, kCols, kClasses, 1);
   // One tiny warm-up so library start-up is not timed.
@@ -137,6 +151,7 @@ int main(int argc, char** argv) {
     warm.train(small, std::vector<int64_t>(d.y.begin(), d.y.begin() + 64), nullptr, nullptr, o, {});
   }
   print_blas();  // after torch ran, so its BLAS is surely loaded
+  std::fflush(stdout);
 
   std::printf("\ntraining: S architecture %lld-352-256-%lld, dropout 0.3/0.8, L2 0.01, Adam 1e-3, %lld x %lld "
               "random features, %lld epochs, batch %lld (%lld steps), %d rep(s)\n",
@@ -145,7 +160,7 @@ int main(int argc, char** argv) {
               static_cast<long long>(kEpochs * ((kRows + kBatch - 1) / kBatch)), reps);
   for (int threads : thread_counts) {
     set_compute_threads(threads);
-    std::vector<double> times;
+    std::vector<double> times, cpu;
     double final_loss = 0;
     for (int r = 0; r < reps; ++r) {
       MlpNet net(s_arch(kCols, kClasses), 7);
@@ -157,13 +172,18 @@ int main(int argc, char** argv) {
       o.patience = 0;
       o.seed = 7;
       const auto t0 = Clock::now();
+      const double c0 = cpu_seconds();
       const TrainReport rep = net.train(d.x, d.y, nullptr, nullptr, o, {});
       times.push_back(seconds_since(t0));
+      cpu.push_back(cpu_seconds() - c0);
       final_loss = rep.history.back().train_loss;
     }
-    std::printf("  threads %d: median %.2f s (min %.2f, max %.2f), %.1f ms/epoch, final train loss %.4f\n", threads,
-                median(times), *std::min_element(times.begin(), times.end()),
-                *std::max_element(times.begin(), times.end()), 1000 * median(times) / kEpochs, final_loss);
+    std::printf("  threads %d: wall median %.2f s (min %.2f, max %.2f), cpu median %.2f s, %.1f ms/epoch, final "
+                "train loss %.4f\n",
+                threads, median(times), *std::min_element(times.begin(), times.end()),
+                *std::max_element(times.begin(), times.end()), median(cpu), 1000 * median(times) / kEpochs,
+                final_loss);
+    std::fflush(stdout);
   }
 
   // Inference through the model side, as a consumer's predict reaches it.

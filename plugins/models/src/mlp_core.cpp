@@ -2,9 +2,11 @@
 //
 // Parameters are plain tensors (no torch::nn modules), so the network is exactly the
 // list of [out, in] kernels and biases the artifact and the "layers" description hold.
-// All randomness (initialisation, shuffling, dropout masks) comes from one generator
-// seeded by the caller, never from torch's global generator, so two nodes training at
-// once cannot disturb each other's streams.
+// All randomness (initialisation, shuffling, dropout masks) comes from generators of its
+// own seeded by the caller, never from torch's global generator, so two nodes training
+// at once cannot disturb each other's streams. The optimizer step, the dropout masks and
+// the accuracy count are plain loops: with torch ops they cost more than the matrix
+// products of a network this small.
 #include "mlp_core.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -34,11 +36,128 @@ torch::Tensor as_tensor(const float* x, int64_t rows, int64_t cols) {
   return torch::from_blob(const_cast<float*>(x), {rows, cols}, torch::kFloat);
 }
 
+// Rows whose largest logit (the first of equal ones) is the label.
+int64_t count_correct(const torch::Tensor& logits, const torch::Tensor& labels) {
+  const torch::Tensor l = logits.detach().contiguous();
+  const float* z = l.data_ptr<float>();
+  const int64_t* y = labels.data_ptr<int64_t>();
+  const int64_t rows = l.size(0), cols = l.size(1);
+  int64_t correct = 0;
+  for (int64_t i = 0; i < rows; ++i) {
+    const float* row = z + i * cols;
+    correct += (std::max_element(row, row + cols) - row) == y[i] ? 1 : 0;
+  }
+  return correct;
+}
+
 std::vector<float> to_vector(const torch::Tensor& t) {
   const torch::Tensor c = t.contiguous();
   const float* p = c.data_ptr<float>();
   return std::vector<float>(p, p + c.numel());
 }
+
+// xoshiro256** (Blackman & Vigna): dropout masks need ~20k draws per step, which
+// torch's bernoulli_ makes the largest cost of a step; this stream is seeded from the
+// node's seed and is the same on every platform.
+class MaskRng {
+ public:
+  explicit MaskRng(uint64_t seed) {
+    for (uint64_t& v : s_) {  // splitmix64 expansion of the seed
+      seed += 0x9e3779b97f4a7c15ULL;
+      uint64_t z = seed;
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+      v = z ^ (z >> 31);
+    }
+  }
+  uint64_t next() {
+    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+  // Inverted-dropout mask: each entry 1/(1-p) with probability 1-p, else 0.
+  torch::Tensor mask(int64_t rows, int64_t cols, double p) {
+    torch::Tensor m = torch::empty({rows, cols}, torch::kFloat);
+    float* d = m.data_ptr<float>();
+    const int64_t n = rows * cols;
+    const auto keep_below = static_cast<uint64_t>((1.0 - p) * 4294967296.0);
+    const auto scale = static_cast<float>(1.0 / (1.0 - p));
+    int64_t i = 0;
+    for (; i + 1 < n; i += 2) {
+      const uint64_t r = next();
+      d[i] = (r & 0xffffffffULL) < keep_below ? scale : 0.0f;
+      d[i + 1] = (r >> 32) < keep_below ? scale : 0.0f;
+    }
+    if (i < n) d[i] = (next() & 0xffffffffULL) < keep_below ? scale : 0.0f;
+    return m;
+  }
+
+ private:
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t s_[4];
+};
+
+// Adam (as torch/Keras: bias-corrected moments, epsilon outside the square root) or SGD
+// with momentum, as one fused pass over each parameter. The L2 penalty l2 * sum(W^2)
+// enters as its gradient 2 * l2 * W, the same update as adding it to the loss.
+class Optimizer {
+ public:
+  Optimizer(const std::vector<torch::Tensor>& params, std::vector<double> l2, const TrainOptions& o)
+      : params_(params), l2_(std::move(l2)), adam_(o.optimizer != "sgd"), lr_(o.learning_rate), momentum_(o.momentum) {
+    for (const auto& p : params_) {
+      m_.push_back(torch::zeros_like(p));
+      if (adam_) v_.push_back(torch::zeros_like(p));
+    }
+  }
+  void zero_grad() {
+    for (auto& p : params_)
+      p.mutable_grad().reset();  // backward allocates fresh gradients
+  }
+  void step() {
+    ++t_;
+    const float b1 = 0.9f, b2 = 0.999f, eps = 1e-7f;
+    const auto step_size = static_cast<float>(lr_ / (1.0 - std::pow(0.9, static_cast<double>(t_))));
+    const auto inv_sqrt_bc2 = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(0.999, static_cast<double>(t_))));
+    const auto lr = static_cast<float>(lr_), mom = static_cast<float>(momentum_);
+    for (size_t i = 0; i < params_.size(); ++i) {
+      float* p = params_[i].data_ptr<float>();
+      const float* g = params_[i].grad().data_ptr<float>();
+      float* m = m_[i].data_ptr<float>();
+      float* v = adam_ ? v_[i].data_ptr<float>() : nullptr;
+      const auto decay = static_cast<float>(2.0 * l2_[i]);
+      const int64_t n = params_[i].numel();
+      // Serial on purpose: ~0.1 ms per step, and an OpenMP region per step costs more than
+      // it saves once other processes compete for the cores (spinning threads).
+      if (adam_) {
+        for (int64_t j = 0; j < n; ++j) {
+          const float grad = g[j] + decay * p[j];
+          m[j] = b1 * m[j] + (1.0f - b1) * grad;
+          v[j] = b2 * v[j] + (1.0f - b2) * grad * grad;
+          p[j] -= step_size * m[j] / (std::sqrt(v[j]) * inv_sqrt_bc2 + eps);
+        }
+      } else {
+        for (int64_t j = 0; j < n; ++j) {
+          m[j] = mom * m[j] + g[j] + decay * p[j];
+          p[j] -= lr * m[j];
+        }
+      }
+    }
+  }
+
+ private:
+  std::vector<torch::Tensor> params_;
+  std::vector<double> l2_;  // per parameter tensor
+  bool adam_;
+  double lr_, momentum_;
+  std::vector<torch::Tensor> m_, v_;
+  int64_t t_ = 0;
+};
 
 }  // namespace
 
@@ -62,18 +181,14 @@ struct MlpNet::Impl {
 
   torch::Tensor standardize(const torch::Tensor& x) const { return scale.defined() ? x * scale + shift : x; }
 
-  // Standardised input -> logits. Dropout only when `gen` is given (training).
-  torch::Tensor forward(torch::Tensor h, at::Generator* gen) const {
+  // Standardised input -> logits. Dropout only when `masks` is given (training).
+  torch::Tensor forward(torch::Tensor h, MaskRng* masks) const {
     for (size_t k = 0; k < w.size(); ++k) {
       h = torch::addmm(b[k], h, w[k].t());
       if (k + 1 == w.size()) break;
       h = torch::relu(h);
       const double p = arch.dropout[k];
-      if (gen != nullptr && p > 0) {
-        torch::Tensor mask = torch::empty_like(h).bernoulli_(1.0 - p, *gen);
-        mask.div_(1.0 - p);
-        h = h * mask;
-      }
+      if (masks != nullptr && p > 0) h = h * masks->mask(h.size(0), h.size(1), p);
     }
     return h;
   }
@@ -144,15 +259,13 @@ TrainReport MlpNet::train(const Matrix& x, const std::vector<int64_t>& y, const 
     torch::Tensor class_w;
     if (!o.class_weights.empty()) class_w = torch::tensor(o.class_weights, torch::kFloat);
 
-    std::unique_ptr<torch::optim::Optimizer> opt;
-    if (o.optimizer == "sgd") {
-      opt = std::make_unique<torch::optim::SGD>(m.parameters(),
-                                                torch::optim::SGDOptions(o.learning_rate).momentum(o.momentum));
-    } else {
-      // Keras's epsilon, so the paper's Adam settings mean the same here.
-      opt = std::make_unique<torch::optim::Adam>(m.parameters(),
-                                                 torch::optim::AdamOptions(o.learning_rate).eps(1e-7));
+    MaskRng masks(o.seed ^ 0xd50b0d50b0d50b0dULL);
+    std::vector<double> l2_per_tensor;
+    for (size_t k = 0; k < m.layers(); ++k) {
+      l2_per_tensor.push_back(o.l2[k]);  // kernel
+      l2_per_tensor.push_back(0.0);      // bias
     }
+    Optimizer opt(m.parameters(), l2_per_tensor, o);
 
     TrainReport report;
     const bool minimize = o.monitor != "val_accuracy";
@@ -171,7 +284,7 @@ TrainReport MlpNet::train(const Matrix& x, const std::vector<int64_t>& y, const 
         const torch::Tensor idx = order.narrow(0, start, len);
         const torch::Tensor xb = xs.index_select(0, idx);
         const torch::Tensor yb = ys.index_select(0, idx);
-        const torch::Tensor logits = m.forward(xb, &gen);
+        const torch::Tensor logits = m.forward(xb, &masks);
         torch::Tensor loss;
         if (class_w.defined()) {
           const torch::Tensor nll = torch::nll_loss(torch::log_softmax(logits, 1), yb, {}, at::Reduction::None);
@@ -179,17 +292,24 @@ TrainReport MlpNet::train(const Matrix& x, const std::vector<int64_t>& y, const 
         } else {
           loss = torch::cross_entropy_loss(logits, yb);
         }
-        for (size_t k = 0; k < m.layers(); ++k)
-          if (o.l2[k] > 0) loss = loss + o.l2[k] * m.w[k].pow(2).sum();
-        opt->zero_grad();
+        opt.zero_grad();
         loss.backward();
-        opt->step();
+        {
+          torch::NoGradGuard no_grad;
+          opt.step();
+        }
         loss_sum += loss.item<double>() * static_cast<double>(len);
-        correct += logits.argmax(1).eq(yb).sum().item<int64_t>();
+        correct += count_correct(logits, yb);
       }
       EpochRecord rec;
       rec.epoch = epoch;
-      rec.train_loss = loss_sum / static_cast<double>(n);
+      double penalty = 0;
+      {
+        torch::NoGradGuard no_grad;
+        for (size_t k = 0; k < m.layers(); ++k)
+          if (o.l2[k] > 0) penalty += o.l2[k] * m.w[k].pow(2).sum().item<double>();
+      }
+      rec.train_loss = loss_sum / static_cast<double>(n) + penalty;
       rec.train_accuracy = static_cast<double>(correct) / static_cast<double>(n);
       rec.val_loss = std::numeric_limits<double>::quiet_NaN();
       rec.val_accuracy = std::numeric_limits<double>::quiet_NaN();

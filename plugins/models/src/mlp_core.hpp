@@ -44,7 +44,8 @@ struct Matrix {
 
 struct EpochRecord {
   int64_t epoch = 0;             // 1-based
-  double train_loss = 0;         // mean objective over the epoch's batches (weighted CE + L2 penalty)
+  double train_loss = 0;         // mean (weighted) cross-entropy over the epoch's batches + the L2
+                                 // penalty of the weights at the end of the epoch
   double train_accuracy = 0;     // with dropout active, as Keras reports it
   double val_loss = 0;           // plain mean cross-entropy on validation; NaN without validation
   double val_accuracy = 0;       // NaN without validation
