@@ -76,6 +76,7 @@ void GradCam::process(Context& ctx) {
   Tensor maps = Tensor::zeros<float>({im.n, im.h, im.w});
   float* mp = maps.data<float>();
   std::vector<double> output(static_cast<size_t>(im.n), 0.0);
+  int64_t degenerate = 0;  // maps that are all zero (every weighted activation negative)
   for (int64_t b = 0; b < im.n; b += tp_.batch_size) {
     host.check_cancelled();
     host.progress(static_cast<uint64_t>(b), static_cast<uint64_t>(im.n), "layer gradients");
@@ -125,6 +126,7 @@ void GradCam::process(Context& ctx) {
       const auto up = resize_map(low.data(), h, w, im.h, im.w);
       float* dst = mp + (b + i) * im.h * im.w;
       std::copy(up.begin(), up.end(), dst);
+      if (std::all_of(low.begin(), low.end(), [](float v) { return v == 0.0f; })) ++degenerate;
       if (relu_)  // bilinear interpolation of non-negative values stays non-negative; keep exact zeros
         for (int64_t p = 0; p < im.h * im.w; ++p) dst[p] = std::max(dst[p], 0.0f);
       if (normalize_) normalize_map(dst, im.h * im.w);
@@ -134,6 +136,11 @@ void GradCam::process(Context& ctx) {
     }
   }
   host.progress(static_cast<uint64_t>(im.n), static_cast<uint64_t>(im.n), "layer gradients");
+  if (degenerate > 0)
+    host.warn(std::to_string(degenerate) + " of " + std::to_string(im.n) + " Grad-CAM maps of layer '" + layer +
+              "' are all zero" + (relu_ ? " after the ReLU (the class score falls where the layer fires): try "
+                                          "relu: false to see the negative evidence, or an earlier layer"
+                                        : ": the gradients vanish at this layer"));
 
   std::vector<std::string> ex, pr;
   for (int64_t i = 0; i < im.n; ++i) {

@@ -114,6 +114,19 @@ TEST(GradCam, EqualsAHandComputation) {
   for (int p = 0; p < 4; ++p) EXPECT_FLOAT_EQ(m[p], static_cast<float>(w0 * A[p]));
 }
 
+TEST(GradCam, WarnsAboutAllZeroMaps) {
+  // Only negative evidence: relu leaves nothing; the warning says what to try.
+  StubCam neg(2, 2, 1, 2, 2, {1, 2, 3, 4}, {-1, -1, -1, -1});
+  auto r = run<GradCam>({}, neg, noise_images(2, 2, 2, 1, 0, 255, 1));
+  ASSERT_EQ(r->run(), MIEN_OK) << r->error();
+  bool warned = false;
+  for (const auto& l : r->logs())
+    warned = warned || (l.level == MIEN_LOG_WARNING && l.message.find("2 of 2") != std::string::npos &&
+                        l.message.find("relu: false") != std::string::npos);
+  EXPECT_TRUE(warned);
+  for (float v : r->tensor("maps").to_vector<float>()) EXPECT_EQ(v, 0.0f);
+}
+
 TEST(GradCam, UpsamplesBilinearly) {
   // A constant 2 x 2 layer upsampled to 8 x 8 stays constant; a ramp stays monotone.
   StubCam flat(8, 8, 1, 2, 2, {2, 2, 2, 2}, {1, 1, 1, 1});
