@@ -206,6 +206,8 @@ function mienFilter(id){var root=document.getElementById(id);var sels=root.query
 var cards=root.querySelectorAll('.card');var shown=0;for(var i=0;i<cards.length;i++){var ok=true;
 for(var k=0;k<sels.length;k++){var v=sels[k].value;if(v!==''&&cards[i].getAttribute('data-'+sels[k].name)!==v)ok=false;}
 cards[i].style.display=ok?'':'none';if(ok)shown++;}var c=root.querySelector('.count');if(c)c.textContent=shown+' shown';}
+document.addEventListener('DOMContentLoaded',function(){var g=document.querySelectorAll('div[id^="gallery"]');
+for(var i=0;i<g.length;i++)mienFilter(g[i].id);});
 )JS";
 
 std::string cell_colour(double t) {  // light-to-dark blue for confusion cells

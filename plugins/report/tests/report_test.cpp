@@ -283,6 +283,27 @@ TEST(Heatmap, OverlayColourBarAndRange) {
   EXPECT_TRUE(s["files"].contains("probabilities"));
 }
 
+TEST(Heatmap, RunScaleSharesOneRange) {
+  ComponentRunner<HeatmapReport> r({{"alpha", 1.0}, {"size", 64}, {"scale", "run"}});
+  const std::vector<std::string> ids = {"A", "B"};
+  r.set_input("images", images(2), MIEN_PIXEL_RGB);
+  r.set_input("table", sample_table(ids, {3, 5}, {"S", "S"}));
+  std::vector<float> m(2 * 8 * 8);
+  for (int i = 0; i < 2; ++i)
+    for (int y = 0; y < 8; ++y)
+      for (int x = 0; x < 8; ++x) m[static_cast<size_t>(i * 64 + y * 8 + x)] = static_cast<float>(x) / 7.f * (i == 0 ? 2.f : 1.f);
+  r.set_input("maps", Tensor::from<float>({2, 8, 8}, m));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const Json ex = r.json("explanations");
+  const Json& b = ex["samples"][1];
+  EXPECT_DOUBLE_EQ(b["scale"]["hi"].get<double>(), 2.0);
+  const cv::Mat img = cv::imread(ex["dir"].get<std::string>() + "/" + b["files"]["explanation"].get<std::string>());
+  EXPECT_EQ(px(img, 63, 32), colormap_bgr("viridis", 0.5));  // B's max (1) on the shared 0..2 scale
+  EXPECT_EQ(b["text"], "No prediction is known for this sample.\n");
+}
+
+TEST(Html, AlwaysRuns) { EXPECT_NE(HtmlReport::info().flag_bits() & MIEN_COMPONENT_NONDETERMINISTIC, 0u); }
+
 TEST(Sheet, SideBySidePerSample) {
   ComponentRunner<SheetReport> r({{"size", 192}});
   const std::vector<std::string> ids = {"A", "B"};
