@@ -145,7 +145,7 @@ void ImageDeletion::process(Context& ctx) {
   std::vector<std::string> c_id, c_cls;
   std::vector<double> c_step, c_frac, c_prob, aucs;
   std::vector<double> mean_curve(static_cast<size_t>(S), 0.0);
-  std::vector<float> batch(static_cast<size_t>(S * im.size()));
+  std::vector<float> batch(static_cast<size_t>(std::min<int64_t>(S, batch_size_) * im.size()));
   std::vector<uint8_t> removed(static_cast<size_t>(HW));
   for (int64_t i = 0; i < im.n; ++i) {
     host.check_cancelled();
@@ -167,22 +167,28 @@ void ImageDeletion::process(Context& ctx) {
         for (int64_t k = 0; k < Cc; ++k) fixed[static_cast<size_t>(q * Cc + k)] = mean[static_cast<size_t>(k)];
     }
     std::mt19937_64 rng(seed_ * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(i) * 0xD1B54A32D192ED03ULL + 3);
-    for (int64_t s = 0; s < S; ++s) {
-      // Deletion: the first counts[s] pixels of the order are removed; insertion: only they are kept.
-      std::fill(removed.begin(), removed.end(), static_cast<uint8_t>(insertion_ ? 1 : 0));
-      for (int64_t r = 0; r < counts[static_cast<size_t>(s)]; ++r)
-        removed[static_cast<size_t>(order[static_cast<size_t>(r)])] = insertion_ ? 0 : 1;
-      float* dst = batch.data() + s * im.size();
-      if (replacement_ == "noisy") {
-        impute_noisy(x, removed, H, W, Cc, noise_, rng, dst);
-      } else {
-        for (int64_t q = 0; q < HW; ++q) {
-          const float* src = removed[static_cast<size_t>(q)] ? fixed.data() : x;
-          for (int64_t k = 0; k < Cc; ++k) dst[q * Cc + k] = src[q * Cc + k];
+    std::vector<float> pr(static_cast<size_t>(S * C));
+    // batch_size steps at a time: memory stays batch_size images whatever `steps` is.
+    for (int64_t s0 = 0; s0 < S; s0 += batch_size_) {
+      const int64_t ns = std::min<int64_t>(batch_size_, S - s0);
+      for (int64_t s = s0; s < s0 + ns; ++s) {
+        // Deletion: the first counts[s] pixels of the order are removed; insertion: only they are kept.
+        std::fill(removed.begin(), removed.end(), static_cast<uint8_t>(insertion_ ? 1 : 0));
+        for (int64_t r = 0; r < counts[static_cast<size_t>(s)]; ++r)
+          removed[static_cast<size_t>(order[static_cast<size_t>(r)])] = insertion_ ? 0 : 1;
+        float* dst = batch.data() + (s - s0) * im.size();
+        if (replacement_ == "noisy") {
+          impute_noisy(x, removed, H, W, Cc, noise_, rng, dst);
+        } else {
+          for (int64_t q = 0; q < HW; ++q) {
+            const float* src = removed[static_cast<size_t>(q)] ? fixed.data() : x;
+            for (int64_t k = 0; k < Cc; ++k) dst[q * Cc + k] = src[q * Cc + k];
+          }
         }
       }
+      const auto part = predict(model, batch.data(), ns, im, batch_size_, host);
+      std::copy(part.begin(), part.end(), pr.begin() + s0 * C);
     }
-    const auto pr = predict(model, batch.data(), S, im, batch_size_, host);
     std::vector<double> curve(static_cast<size_t>(S));
     const int64_t t = target[static_cast<size_t>(i)];
     for (int64_t s = 0; s < S; ++s) {
