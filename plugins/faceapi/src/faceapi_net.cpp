@@ -113,11 +113,6 @@ torch::Tensor batch_tensor(const Batch& b, int64_t start, int64_t len) {
                           torch::TensorOptions().dtype(torch::kFloat));
 }
 
-std::vector<float> to_vector(const torch::Tensor& t) {
-  const torch::Tensor c = t.to(torch::kFloat).contiguous();
-  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-}
-
 void append(std::vector<float>& out, const torch::Tensor& t) {
   const torch::Tensor c = t.to(torch::kFloat).contiguous();
   out.insert(out.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
@@ -410,7 +405,6 @@ std::vector<EpochRecord> FaceApiNet::fine_tune(const Batch& train, const std::ve
                                                const FineTuneOptions& o, const FineTuneHooks& hooks) {
   Impl& m = *impl_;
   const int first = kBlocks - o.unfreeze_blocks;  // first trainable block (4 = none)
-  const int64_t K = m.fc_w.size(0);
   // Inputs of the first trainable block (or the pooled features), computed once.
   auto cache = [&](const Batch& b) {
     torch::NoGradGuard ng;
@@ -492,7 +486,6 @@ std::vector<EpochRecord> FaceApiNet::fine_tune(const Batch& train, const std::ve
     p->set_requires_grad(false);
     p->mutable_grad() = torch::Tensor();
   }
-  (void)K;
   return history;
 }
 

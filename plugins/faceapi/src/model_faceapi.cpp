@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <cstring>
 #include <random>
 #include <sstream>
 
@@ -74,7 +75,8 @@ struct Pixels {
   Batch batch;
 };
 
-Pixels to_pixels(const TensorView& t, mien_pixel_format format, const std::string& what) {
+// Checks an IMAGE / input tensor and returns its [n, h, w, c] shape.
+std::vector<int64_t> image_shape(const TensorView& t, const std::string& what) {
   if (!t.valid() || (t.ndim() != 4 && t.ndim() != 3) ||
       (t.dtype() != MIEN_DTYPE_U8 && t.dtype() != MIEN_DTYPE_F32 && t.dtype() != MIEN_DTYPE_F64))
     throw Error(std::string(kId) + ": " + what + " must be uint8 or float32 images [N, H, W, C] (C = 1 or 3), got " +
@@ -84,15 +86,38 @@ Pixels to_pixels(const TensorView& t, mien_pixel_format format, const std::strin
   if (s[3] != 1 && s[3] != 3)
     throw Error(std::string(kId) + ": " + what + " must have 1 (gray) or 3 (RGB) channels, got shape " + shape_text(t.shape()));
   if (s[1] < 1 || s[2] < 1) throw Error(std::string(kId) + ": " + what + " has an empty image size " + shape_text(t.shape()));
+  return s;
+}
+
+// Images `rows` of t (all when empty) as float pixels, RGB (BGR swapped) or gray.
+Pixels to_pixels(const TensorView& t, mien_pixel_format format, const std::string& what,
+                 const std::vector<int64_t>* rows = nullptr) {
+  const std::vector<int64_t> s = image_shape(t, what);
+  const int64_t per = s[1] * s[2] * s[3];
+  const int64_t n = rows ? static_cast<int64_t>(rows->size()) : s[0];
   Pixels p;
-  p.values = t.to_vector<float>();
-  for (size_t i = 0; i < p.values.size(); ++i)
-    if (!std::isfinite(p.values[i]))
-      throw Error(std::string(kId) + ": " + what + ": pixel value " + std::to_string(i) + " (image " +
-                  std::to_string(i / static_cast<size_t>(s[1] * s[2] * s[3])) + ") is not finite");
-  if (format == MIEN_PIXEL_BGR && s[3] == 3)
-    for (size_t i = 0; i + 2 < p.values.size(); i += 3) std::swap(p.values[i], p.values[i + 2]);
-  p.batch = Batch{p.values.data(), s[0], s[1], s[2], s[3]};
+  p.values.resize(static_cast<size_t>(n * per));
+  const uint8_t* u8 = t.data_if<uint8_t>();
+  const float* f32 = t.data_if<float>();
+  for (int64_t k = 0; k < n; ++k) {
+    const int64_t src = rows ? (*rows)[static_cast<size_t>(k)] : k;
+    float* dst = p.values.data() + k * per;
+    if (u8) {
+      for (int64_t j = 0; j < per; ++j) dst[j] = u8[src * per + j];
+    } else if (f32) {
+      std::memcpy(dst, f32 + src * per, static_cast<size_t>(per) * sizeof(float));
+    } else {
+      for (int64_t j = 0; j < per; ++j) dst[j] = static_cast<float>(t.at(src * per + j));
+    }
+    if (!u8)
+      for (int64_t j = 0; j < per; ++j)
+        if (!std::isfinite(dst[j]))
+          throw Error(std::string(kId) + ": " + what + ": image " + std::to_string(src) + " has a value that is not "
+                      "a finite float32 (element " + std::to_string(j) + ")");
+    if (format == MIEN_PIXEL_BGR && s[3] == 3)
+      for (int64_t j = 0; j + 2 < per; j += 3) std::swap(dst[j], dst[j + 2]);
+  }
+  p.batch = Batch{p.values.data(), n, s[1], s[2], s[3]};
   return p;
 }
 
@@ -375,9 +400,10 @@ void ModelFaceApiExpression::process_fine_tune(Context& ctx) {
   const auto label = table.label();
   if (!label) throw Error(std::string(kId) + ": the table has no LABEL column (fine_tune needs one)");
   const mien_value& iv = ctx.value(kImages);
-  Pixels px = to_pixels(ctx.tensor(kImages), iv.pixel_format, "input 'images'");
-  if (px.batch.n != table.num_rows())
-    throw Error(std::string(kId) + ": input 'images' has " + std::to_string(px.batch.n) + " images but the table has " +
+  const TensorView images = ctx.tensor(kImages);
+  const std::vector<int64_t> ishape = image_shape(images, "input 'images'");
+  if (ishape[0] != table.num_rows())
+    throw Error(std::string(kId) + ": input 'images' has " + std::to_string(ishape[0]) + " images but the table has " +
                 std::to_string(table.num_rows()) + " rows (row i must describe image i)");
   std::vector<std::string> cats = label->categories();
   if (cats.empty()) {
@@ -434,24 +460,20 @@ void ModelFaceApiExpression::process_fine_tune(Context& ctx) {
   }
   std::sort(fit.begin(), fit.end());
   std::sort(val.begin(), val.end());
-  const int64_t per = px.batch.h * px.batch.w * px.batch.c;
-  auto gather = [&](const std::vector<int64_t>& sel, std::vector<float>& store, std::vector<int64_t>& labels) {
-    store.resize(sel.size() * static_cast<size_t>(per));
+  auto gather = [&](const std::vector<int64_t>& sel, std::vector<int64_t>& labels) {
+    std::vector<int64_t> src;
     labels.clear();
-    for (size_t k = 0; k < sel.size(); ++k) {
-      const int64_t src = rows[static_cast<size_t>(sel[k])];
-      std::copy(px.values.begin() + src * per, px.values.begin() + (src + 1) * per, store.begin() + static_cast<int64_t>(k) * per);
-      labels.push_back(y[static_cast<size_t>(sel[k])]);
+    for (int64_t k : sel) {
+      src.push_back(rows[static_cast<size_t>(k)]);
+      labels.push_back(y[static_cast<size_t>(k)]);
     }
-    return Batch{store.data(), static_cast<int64_t>(sel.size()), px.batch.h, px.batch.w, px.batch.c};
+    return to_pixels(images, iv.pixel_format, "input 'images'", &src);
   };
-  std::vector<float> fit_px, val_px;
   std::vector<int64_t> fit_y, val_y;
-  const Batch fit_b = gather(fit, fit_px, fit_y);
-  const Batch val_b = gather(val, val_px, val_y);
-  px.values.clear();
-  px.values.shrink_to_fit();
-
+  const Pixels fit_px = gather(fit, fit_y);
+  const Pixels val_px = gather(val, val_y);
+  const Batch& fit_b = fit_px.batch;
+  const Batch& val_b = val_px.batch;
   FaceApiNet net = shipped_net(kFaceApiClasses, weights_dir_);
   net.new_head(static_cast<int64_t>(C), options_.seed);
   FineTuneHooks hooks;
