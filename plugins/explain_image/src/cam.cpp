@@ -110,8 +110,7 @@ void GradCam::process(Context& ctx) {
             const double g1 = g[p];
             if (g1 == 0.0) continue;
             const double g2 = g1 * g1, g3 = g2 * g1;
-            const double den = 2.0 * g2 + sum_a * g3;
-            const double alpha = g2 / (den != 0.0 ? den : 1e-7);
+            const double alpha = g2 / (2.0 * g2 + sum_a * g3 + 1e-7);  // eps as pytorch-grad-cam
             wk += alpha * std::max(g1, 0.0);
           }
         }

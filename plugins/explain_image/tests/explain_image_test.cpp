@@ -107,7 +107,7 @@ TEST(GradCam, EqualsAHandComputation) {
   double w0 = 0;
   for (int p = 0; p < 4; ++p) {
     const double g = G[p], sa = 10.0;
-    w0 += g * g / (2 * g * g + sa * g * g * g) * std::max(g, 0.0);
+    w0 += g * g / (2 * g * g + sa * g * g * g + 1e-7) * std::max(g, 0.0);
   }
   // Channel 1 has only negative gradients: weight 0.
   const auto m = pp->tensor("maps").to_vector<float>();
