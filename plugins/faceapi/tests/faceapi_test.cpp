@@ -368,3 +368,22 @@ TEST(FaceApiModel, ThroughTheModelVtable) {
   EXPECT_NE(vt->input_gradient(h, nullptr, in.raw(), bad, &ig, &is), MIEN_OK);
   vt->close(h);
 }
+
+TEST(FaceApiFineTune, BgrImagesAreSwappedToRgb) {
+  const Toy toy = toy_set(3, 4);
+  std::vector<cv::Mat> bgr;
+  for (const auto& im : toy.images) {
+    cv::Mat b;
+    cv::cvtColor(im, b, cv::COLOR_RGB2BGR);
+    bgr.push_back(b);
+  }
+  auto train = [&](const std::vector<cv::Mat>& imgs, mien_pixel_format fmt) {
+    Runner r({{"mode", "fine_tune"}, {"epochs", 2}, {"batch_size", 4}}, 8);
+    r.set_input("images", u8_tensor(imgs), fmt);
+    r.set_input("table", label_table(toy.labels));
+    EXPECT_EQ(r.run(), MIEN_OK) << r.error();
+    auto m = FaceApiModel::open_dir(r.output_dir("model"), 1);
+    return values(m->predict(u8_tensor(toy.images).view(), NullHost().host()));
+  };
+  EXPECT_EQ(train(toy.images, MIEN_PIXEL_RGB), train(bgr, MIEN_PIXEL_BGR));
+}
