@@ -213,6 +213,16 @@ TEST(ModelCnn, LayerGradientShapesAndGradCamPointsAtTheSquare) {
   EXPECT_NE(m.error().find("no layer 'conv5'; the layers are block1 .. block2"), std::string::npos) << m.error();
 }
 
+TEST(ModelCnn, StopsWhenCancelledBetweenBatches) {
+  const Squares data = make_squares(160, 1);
+  Runner r(toy_params({{"epochs", 50}}), 1);
+  r.set_input("images", squares_tensor(data), MIEN_PIXEL_GRAY);
+  r.set_input("table", squares_table(data));
+  r.cancel_after(3);
+  EXPECT_EQ(r.run(), MIEN_ERR_CANCELLED);
+  EXPECT_LE(r.progress().size(), 1u);  // stopped inside the first epoch
+}
+
 TEST(ModelCnn, RowCountMismatchIsAnError) {
   const Squares data = make_squares(40, 1), fewer = make_squares(30, 1);
   Runner r(toy_params(), 1);
