@@ -295,3 +295,16 @@ TEST(Determinism, MapsAreBitIdenticalAcrossRunsAndThreads) {
   EXPECT_TRUE(same(l1, maps_for<LimeImage>(lp, reg, 1)));
   EXPECT_FALSE(same(l1, maps_for<LimeImage>(lp, reg, 1, 8)));  // the seed matters
 }
+
+TEST(Cancellation, PerturbationExplainersStopBetweenBatches) {
+  RegionModel m(16, 16, 1, 4, 8, 8, 12);
+  auto l = run<LimeImage>({{"segmentation", "grid"}, {"cells", 4}, {"num_samples", 400}, {"batch_size", 50}}, m,
+                          noise_images(1, 16, 16, 1, 0, 255, 1));
+  l->cancel_after(3);
+  EXPECT_EQ(l->run(), MIEN_ERR_CANCELLED);
+  EXPECT_LT(m.rows.load(), 400);
+  auto o = run<OcclusionImage>({{"patch", 2}, {"stride", 1}, {"batch_size", 10}}, m,
+                               noise_images(1, 16, 16, 1, 0, 255, 1));
+  o->cancel_after(3);
+  EXPECT_EQ(o->run(), MIEN_ERR_CANCELLED);
+}

@@ -252,3 +252,18 @@ TEST(RandomizationCheck, ComparesAttributionTables) {
   EXPECT_DOUBLE_EQ(t.get("spearman").number(1), 1.0);
   EXPECT_EQ(t.get("id").text(1), "q");
 }
+
+TEST(ImageDeletion, NoisyCurvesAreSeeded) {
+  RegionModel m(16, 16, 1, 4, 8, 8, 12);
+  auto curve = [&](uint64_t seed) {
+    Runner<ImageInsertion> r(Json{{"replacement", "noisy"}, {"steps", 8}}, seed);
+    r.set_input("model", m.ref());
+    r.set_input("images", region_images(2, 3));
+    r.set_input("maps", random_maps(2, 1));
+    r.set_input("table", explained(2, "c1"));
+    EXPECT_EQ(r.run(), MIEN_OK) << r.error();
+    return r.table("curve").get("probability").numbers();
+  };
+  EXPECT_EQ(curve(7), curve(7));
+  EXPECT_NE(curve(7), curve(8));
+}
