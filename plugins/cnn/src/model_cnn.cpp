@@ -28,6 +28,7 @@ struct Arch {
   int64_t in_channels = 1, input_size = 64, classes = 2;
   std::vector<int64_t> channels;
   double dropout = 0.3;
+  std::string head = "flatten";   // flatten | gap (global average pool)
   std::vector<double> mean, std;  // per input channel, on the [0, 1] scale
   int64_t spatial() const { return input_size >> channels.size(); }
 };
@@ -48,7 +49,7 @@ struct CnnNetImpl : torch::nn::Module {
     }
     const int64_t s = a.spatial();
     drop = register_module("dropout", torch::nn::Dropout(a.dropout));
-    fc = register_module("fc", torch::nn::Linear(in * s * s, a.classes));
+    fc = register_module("fc", torch::nn::Linear(a.head == "gap" ? in : in * s * s, a.classes));
     mean = register_buffer("mean", torch::zeros({1, a.in_channels, 1, 1}));
     std = register_buffer("std", torch::ones({1, a.in_channels, 1, 1}));
     set_normalisation(a.mean, a.std);
@@ -69,7 +70,7 @@ struct CnnNetImpl : torch::nn::Module {
       x = blocks[k]->forward(x);
       if (static_cast<int>(k) == cam_block && act) *act = x;
     }
-    return fc(drop(x.flatten(1)));
+    return fc(drop(arch.head == "gap" ? x.mean({2, 3}) : x.flatten(1)));
   }
   // Raw pixels [N, H, W, C] on the 0..255 scale -> [N, C, S, S] on [0, 1].
   torch::Tensor prepare(const torch::Tensor& nhwc) const {
@@ -85,7 +86,8 @@ TORCH_MODULE(CnnNet);
 
 Json arch_json(const Arch& a) {
   return {{"in_channels", a.in_channels}, {"input_size", a.input_size}, {"classes", a.classes},
-          {"channels", a.channels},       {"dropout", a.dropout},       {"mean", a.mean},
+          {"channels", a.channels},       {"dropout", a.dropout},       {"head", a.head},
+          {"mean", a.mean},
           {"std", a.std}};
 }
 
@@ -93,7 +95,7 @@ std::string arch_text(const Arch& a) {
   std::string out = std::to_string(a.in_channels) + "x" + std::to_string(a.input_size) + "x" +
                     std::to_string(a.input_size);
   for (int64_t c : a.channels) out += "-c" + std::to_string(c);
-  return out + "-fc" + std::to_string(a.classes);
+  return out + (a.head == "gap" ? "-gap" : "") + "-fc" + std::to_string(a.classes);
 }
 
 // ---- labels ----
@@ -300,6 +302,7 @@ Loaded load_artifact(const std::string& dir) {
     l.arch.classes = a.at("classes").get<int64_t>();
     l.arch.channels = a.at("channels").get<std::vector<int64_t>>();
     l.arch.dropout = a.at("dropout").get<double>();
+    l.arch.head = a.value("head", std::string("flatten"));
     l.arch.mean = a.at("mean").get<std::vector<double>>();
     l.arch.std = a.at("std").get<std::vector<double>>();
     l.classes = j.at("classes").get<std::vector<std::string>>();
@@ -309,7 +312,8 @@ Loaded load_artifact(const std::string& dir) {
     throw bad(std::string("a field is missing or of the wrong type: ") + e.what());
   }
   if (static_cast<int64_t>(l.classes.size()) != l.arch.classes || l.arch.channels.empty() || l.arch.spatial() < 1 ||
-      l.arch.mean.size() != static_cast<size_t>(l.arch.in_channels) || l.arch.std.size() != l.arch.mean.size())
+      l.arch.mean.size() != static_cast<size_t>(l.arch.in_channels) || l.arch.std.size() != l.arch.mean.size() ||
+      (l.arch.head != "flatten" && l.arch.head != "gap"))
     throw bad("inconsistent architecture (classes, channels, input_size or normalisation)");
   l.net = CnnNet(l.arch);
   if (!fs::is_regular_file(wp)) throw Error(std::string(kId) + ": " + dir + " has no " + kArtifactWeights, MIEN_ERR_IO);
@@ -450,7 +454,7 @@ Json Augment::to_json() const {
 ComponentInfo ModelCnn::info() {
   return ComponentInfo(kId, 1, MIEN_KIND_MODEL,
                        "A CNN (conv-BN-ReLU blocks) trained from scratch on face images, with Grad-CAM layers")
-      .params(kChannels, kDropout, kInputSize, kEpochs, kBatchSize, kLearningRate, kWeightDecay, kPatience,
+      .params(kChannels, kHead, kDropout, kInputSize, kEpochs, kBatchSize, kLearningRate, kWeightDecay, kPatience,
               kValidationSplit, kAugment, kClassWeights)
       .ports(kImages, kTable, kValidationImages, kValidationTable, kModel, kCurve)
       .model_capabilities(kCapabilities);
@@ -463,6 +467,9 @@ ModelCnn::ModelCnn(const Setup& setup) {
   if (s_.channels.empty()) throw Error(pre + "'channels' must list at least one block, e.g. [32, 64, 128]");
   for (int64_t c : s_.channels)
     if (c < 1 || c > 4096) throw Error(pre + "'channels' must hold counts in 1..4096, got " + Json(s_.channels).dump());
+  s_.head = kHead.read(p);
+  if (s_.head != "flatten" && s_.head != "gap")
+    throw Error(pre + "'head' must be flatten or gap, got '" + s_.head + "'");
   s_.dropout = kDropout.read(p);
   if (!(s_.dropout >= 0 && s_.dropout < 1)) throw Error(pre + "'dropout' must be in [0, 1), got " + Json(s_.dropout).dump());
   s_.input_size = kInputSize.read(p);
@@ -580,6 +587,7 @@ void ModelCnn::process(Context& ctx) {
   arch.classes = static_cast<int64_t>(C);
   arch.channels = s_.channels;
   arch.dropout = s_.dropout;
+  arch.head = s_.head;
   for (int64_t c = 0; c < channels; ++c) {
     torch::Tensor ch = fit_x.select(1, c).to(torch::kFloat64);
     const double m = ch.mean().item<double>();

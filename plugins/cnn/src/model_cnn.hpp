@@ -30,6 +30,7 @@ struct Augment {
 //     with:
 //       channels: [32, 64, 128]     # conv3x3-BN-ReLU-conv3x3-BN-ReLU-maxpool2 blocks
 //       input_size: 64
+//       head: flatten               # or gap (global average pool)
 //       dropout: 0.3
 //       epochs: 30
 //       batch_size: 64
@@ -41,7 +42,7 @@ struct Augment {
 // Images are resized (bilinear) to input_size x input_size, scaled to [0, 1] and
 // standardised per channel with the training rows' mean and std (stored in the model,
 // applied inside predict). Blocks are named block1..blockK; the head is dropout +
-// a linear layer over the flattened last block. Adam with weight decay, cross-entropy,
+// a linear layer over the flattened last block (or its global average, head: gap). Adam with weight decay, cross-entropy,
 // early stopping on the validation loss keeping the best epoch's weights. Same seed and
 // thread count give bit-identical weights.
 class ModelCnn {
@@ -50,6 +51,12 @@ class ModelCnn {
       "channels", {32, 64, 128},
       "Output channels of each block (conv3x3-BN-ReLU-conv3x3-BN-ReLU-maxpool2), input side first; the blocks are "
       "named block1, block2, ... (Grad-CAM layers)"};
+  static inline const Param<std::string> kHead =
+      Param<std::string>("head", "flatten",
+                         "What the final linear layer sees: flatten (the last block's whole map, so it knows where "
+                         "features are) or gap (their global average per channel: fewer weights, and classic "
+                         "Grad-CAM, with spatially averaged gradients, is then exactly the class activation map)")
+          .one_of({"flatten", "gap"});
   static inline const Param<double> kDropout =
       Param<double>("dropout", 0.3, "Dropout rate before the final linear layer, in [0, 1)").range(0.0, 1.0);
   static inline const Param<int64_t> kInputSize =
@@ -112,6 +119,7 @@ class ModelCnn {
   // For the benchmark: the parsed settings.
   struct Settings {
     std::vector<int64_t> channels;
+    std::string head = "flatten";
     double dropout = 0.3;
     int64_t input_size = 64, epochs = 30, batch_size = 64, patience = 5;
     double learning_rate = 1e-3, weight_decay = 1e-4, validation_split = 0.1;

@@ -213,6 +213,63 @@ TEST(ModelCnn, LayerGradientShapesAndGradCamPointsAtTheSquare) {
   EXPECT_NE(m.error().find("no layer 'conv5'; the layers are block1 .. block2"), std::string::npos) << m.error();
 }
 
+// Class = shape (0 square 4 x 4, 1 bar 8 x 2, 2 bar 2 x 8) anywhere in 16 x 16 noise:
+// what a global-average-pool head can learn.
+Squares make_shapes(int64_t n, uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  auto below = [&](uint64_t k) { return static_cast<int64_t>(gen() % k); };
+  Squares s;
+  s.n = n;
+  s.pixels.resize(static_cast<size_t>(n * 256));
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t k = i % 3, w = k == 0 ? 4 : k == 1 ? 8 : 2, h = k == 0 ? 4 : k == 1 ? 2 : 8;
+    const int64_t x0 = below(static_cast<uint64_t>(16 - w + 1)), y0 = below(static_cast<uint64_t>(16 - h + 1));
+    s.labels.push_back(k);
+    s.sx.push_back(x0 + w / 2);  // the shape's centre
+    s.sy.push_back(y0 + h / 2);
+    uint8_t* p = &s.pixels[static_cast<size_t>(i * 256)];
+    for (int64_t j = 0; j < 256; ++j) p[j] = static_cast<uint8_t>(below(70));
+    for (int64_t y = y0; y < y0 + h; ++y)
+      for (int64_t x = x0; x < x0 + w; ++x) p[y * 16 + x] = static_cast<uint8_t>(180 + below(76));
+  }
+  return s;
+}
+
+TEST(ModelCnn, GlobalAveragePoolHeadGivesClassicGradCamAtTheShape) {
+  const Squares train_set = make_shapes(360, 5), test = make_shapes(60, 6);
+  std::vector<int64_t> labels = train_set.labels;
+  Runner r(toy_params({{"head", "gap"}, {"epochs", 10}}), 3);
+  r.set_input("images", squares_tensor(train_set), MIEN_PIXEL_GRAY);
+  mien::Table t(train_set.n);
+  t.add_codes("label", MIEN_ROLE_LABEL, labels, {"square", "wide", "tall"});
+  r.set_input("table", std::move(t));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  HostedModel m(descriptor(), r.output_dir("model"));
+  ASSERT_EQ(m.status(), MIEN_OK) << m.error();
+  EXPECT_EQ(m.info()["architecture"]["head"], "gap");
+  const std::vector<float> p = predict(m, squares_tensor(test));
+  EXPECT_GT(accuracy(p, test.labels, 3), 0.85);
+  const auto l = m.model().layer_gradient("block2", squares_tensor(test), test.labels);
+  ASSERT_EQ(l.activations.shape(), (std::vector<int64_t>{60, 16, 4, 4}));
+  const std::vector<float> a = l.activations.view().to_vector<float>(), g = l.gradients.view().to_vector<float>();
+  int64_t hits = 0;
+  for (int64_t i = 0; i < 60; ++i) {
+    std::vector<double> cam(16, 0.0);
+    for (int64_t c = 0; c < 16; ++c) {
+      double alpha = 0;
+      for (int64_t k = 0; k < 16; ++k) alpha += g[static_cast<size_t>((i * 16 + c) * 16 + k)] / 16;
+      for (int64_t k = 0; k < 16; ++k) cam[static_cast<size_t>(k)] += alpha * a[static_cast<size_t>((i * 16 + c) * 16 + k)];
+    }
+    const int64_t centre = std::min<int64_t>(test.sy[static_cast<size_t>(i)] / 4, 3) * 4 +
+                           std::min<int64_t>(test.sx[static_cast<size_t>(i)] / 4, 3);
+    double others = 0;
+    for (int64_t k = 0; k < 16; ++k)
+      if (k != centre) others += std::max(cam[static_cast<size_t>(k)], 0.0) / 15;
+    hits += std::max(cam[static_cast<size_t>(centre)], 0.0) > others ? 1 : 0;
+  }
+  EXPECT_GE(hits, 48) << "classic Grad-CAM should peak at the shape's cell";
+}
+
 TEST(ModelCnn, StopsWhenCancelledBetweenBatches) {
   const Squares data = make_squares(160, 1);
   Runner r(toy_params({{"epochs", 50}}), 1);
