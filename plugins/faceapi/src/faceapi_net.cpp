@@ -393,10 +393,10 @@ void FaceApiNet::layer_gradient(int block, const Batch& b, const int64_t* classe
                                                torch::TensorOptions().dtype(torch::kLong));
     const torch::Tensor score = logits.gather(1, cls).squeeze(1);
     const torch::Tensor g = torch::autograd::grad({score.sum()}, {act})[0];
-    append(activations, act.detach().permute({0, 2, 3, 1}));
-    append(gradients, g.permute({0, 2, 3, 1}));
+    append(activations, act.detach());
+    append(gradients, g);
     append(scores, score.detach());
-    shape = {b.n, act.size(2), act.size(3), act.size(1)};
+    shape = {b.n, act.size(1), act.size(2), act.size(3)};
   }
 }
 

@@ -98,8 +98,8 @@ class FaceApiNet {
   // d logit(classes[i]) / d pixels of image i, shaped like the batch; scores = the logits.
   void input_gradient(const Batch& b, const int64_t* classes, std::vector<float>& grad,
                       std::vector<float>& scores) const;
-  // Output of dense block `block` (0..3) and d logit(classes[i]) / d it, both [n, h, w, c]
-  // (NHWC, like the images); `shape` receives {n, h, w, c}.
+  // Output of dense block `block` (0..3) and d logit(classes[i]) / d it, both [n, c, h, w]
+  // (channels first, as Grad-CAM consumers expect); `shape` receives {n, c, h, w}.
   void layer_gradient(int block, const Batch& b, const int64_t* classes, std::vector<float>& activations,
                       std::vector<float>& gradients, std::vector<float>& scores, std::vector<int64_t>& shape) const;
 

@@ -262,7 +262,7 @@ std::unique_ptr<FaceApiModel> FaceApiModel::open_dir(const std::string& dir, int
 
 Json FaceApiModel::info() const {
   Json shapes = Json::object();
-  for (int k = 0; k < kBlocks; ++k) shapes[kCamLayers[static_cast<size_t>(k)]] = {kLayerSide[k], kLayerSide[k], kLayerChannels[k]};
+  for (int k = 0; k < kBlocks; ++k) shapes[kCamLayers[static_cast<size_t>(k)]] = {kLayerChannels[k], kLayerSide[k], kLayerSide[k]};
   return {{"type_id", kId},
           {"input", "image"},
           {"input_shape", {kSide, kSide, 3}},
@@ -274,7 +274,7 @@ Json FaceApiModel::info() const {
           {"cam_layers", kCamLayers},
           {"default_cam_layer", "block3"},
           {"layer_shapes", shapes},
-          {"layer_layout", "NHWC"},
+          {"layer_layout", "NCHW"},
           {"source", "face-api.js expression network (npm @vladmandic/face-api 1.7.15, MIT)"}};
 }
 

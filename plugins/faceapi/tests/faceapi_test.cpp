@@ -242,13 +242,13 @@ TEST(FaceApiModel, GradientsAndLayers) {
   std::vector<float> a, lg, ls;
   std::vector<int64_t> shape;
   net.layer_gradient(3, im.batch(), &cls, a, lg, ls, shape);
-  EXPECT_EQ(shape, (std::vector<int64_t>{1, 7, 7, 256}));
+  EXPECT_EQ(shape, (std::vector<int64_t>{1, 256, 7, 7}));
   double dot = 0;
   for (size_t i = 0; i < a.size(); ++i) dot += static_cast<double>(a[i]) * lg[i];
   const auto head = net.parameters_of(4);  // [K*256 weights, K biases]
   EXPECT_NEAR(dot + head[7 * 256 + cls], ls[0], 1e-3);
   net.layer_gradient(0, im.batch(), &cls, a, lg, ls, shape);
-  EXPECT_EQ(shape, (std::vector<int64_t>{1, 56, 56, 32}));
+  EXPECT_EQ(shape, (std::vector<int64_t>{1, 32, 56, 56}));
 }
 
 TEST(FaceApiFineTune, ImprovesOverChanceAndKeepsFrozenBlocks) {
@@ -353,8 +353,8 @@ TEST(FaceApiModel, ThroughTheModelVtable) {
   const int64_t cls[2] = {3, 4};
   mien_tensor *a = nullptr, *g = nullptr, *s = nullptr;
   ASSERT_EQ(vt->layer_gradient(h, nullptr, "block2", in.raw(), cls, &a, &g, &s), MIEN_OK) << last_error;
-  EXPECT_EQ(mien::Tensor::adopt(a).shape(), (std::vector<int64_t>{2, 14, 14, 128}));
-  EXPECT_EQ(mien::Tensor::adopt(g).shape(), (std::vector<int64_t>{2, 14, 14, 128}));
+  EXPECT_EQ(mien::Tensor::adopt(a).shape(), (std::vector<int64_t>{2, 128, 14, 14}));
+  EXPECT_EQ(mien::Tensor::adopt(g).shape(), (std::vector<int64_t>{2, 128, 14, 14}));
   EXPECT_EQ(mien::Tensor::adopt(s).shape(), (std::vector<int64_t>{2}));
   EXPECT_NE(vt->layer_gradient(h, nullptr, "fc", in.raw(), cls, &a, &g, &s), MIEN_OK);
   EXPECT_NE(last_error.find("block0"), std::string::npos) << last_error;
