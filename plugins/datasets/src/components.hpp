@@ -275,4 +275,34 @@ class ImageFolderDataset {
   unsigned threads_;
 };
 
+// Example config:
+//
+//   photo:
+//     use: dataset.image_files
+//     with:
+//       files: [../third_party/astronaut/astronaut.jpg]   # relative to the experiment file
+//       labels: [happy]                                   # optional, canonical names
+//
+// A few images to run through a pipeline (the demo's real photo). Label codes are -1
+// (unknown) when no labels are given; an unreadable file is skipped with the reason.
+class ImageFilesDataset {
+ public:
+  static inline const Param<std::vector<std::string>> kFiles{
+      "files", "Image paths, relative to the experiment file"};
+  static inline const Param<std::vector<std::string>> kLabels{
+      "labels", {}, "One canonical class name per file ([] = unknown labels)"};
+  static inline const Param<bool> kVerify = params::verify_images();
+  static inline const Output kTable{"table", MIEN_VALUE_TABLE, "one row per image: id (file stem), label, path"};
+  static inline const Output kSkipped{"skipped", MIEN_VALUE_TABLE, "files not used: path, problem, reason"};
+
+  static ComponentInfo info();
+  explicit ImageFilesDataset(const Setup& s);
+  void process(Context& ctx);
+
+ private:
+  std::vector<std::string> paths_;
+  std::vector<std::string> labels_;
+  bool verify_;
+};
+
 }  // namespace mien::datasets
