@@ -270,6 +270,26 @@ TEST(ModelCnn, GlobalAveragePoolHeadGivesClassicGradCamAtTheShape) {
   EXPECT_GE(hits, 48) << "classic Grad-CAM should peak at the shape's cell";
 }
 
+TEST(ModelCnn, TrainsOnRgbImagesAndRejectsTheWrongChannelCount) {
+  const Squares gray = make_squares(64, 8);
+  std::vector<uint8_t> rgb;
+  for (uint8_t v : gray.pixels) rgb.insert(rgb.end(), {v, static_cast<uint8_t>(v / 2), static_cast<uint8_t>(255 - v)});
+  Runner r(toy_params({{"epochs", 1}, {"input_size", 12}}), 1);
+  r.set_input("images", mien::Tensor::from<uint8_t>({64, 16, 16, 3}, rgb), MIEN_PIXEL_RGB);
+  r.set_input("table", squares_table(gray));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  HostedModel m(descriptor(), r.output_dir("model"));
+  ASSERT_EQ(m.status(), MIEN_OK) << m.error();
+  EXPECT_EQ(m.info()["input_shape"], Json({16, 16, 3}));
+  const std::vector<uint8_t> two(rgb.begin(), rgb.begin() + 2 * 16 * 16 * 3);
+  EXPECT_EQ(m.model().predict(mien::Tensor::from<uint8_t>({2, 16, 16, 3}, two)).shape(),
+            (std::vector<int64_t>{2, 4}));
+  EXPECT_THROW(m.model().predict(squares_tensor(gray)), mien::Error);
+  EXPECT_EQ(m.error(),
+            "model.cnn: the input must be images [N, H, W, 3] (uint8, or float32 on the 0..255 scale), got uint8 "
+            "[64, 16, 16, 1]");
+}
+
 TEST(ModelCnn, StopsWhenCancelledBetweenBatches) {
   const Squares data = make_squares(160, 1);
   Runner r(toy_params({{"epochs", 50}}), 1);

@@ -66,6 +66,11 @@ def forward_head(self, a):
 def forward(self, x):
     return self.forward_head(self.forward_features(x))
 )");
+  } else if (kind == "nhwc") {
+    m.define(R"(
+def forward(self, x):
+    return self.head.forward(self.features.forward(x.permute([0, 3, 1, 2])))
+)");
   } else {
     m.define("def forward(self, x):\n    return self.head.forward(self.features.forward(x)) * 2.0\n");
   }
@@ -111,6 +116,22 @@ TEST(ModelTorchScript, PredictEqualsTheModulesOwnForward) {
   torch::Tensor expect = torch::softmax(own.forward({(in / 255.0 - 0.5) / 0.25}).toTensor(), 1).contiguous();
   ASSERT_EQ(p.size(), 15u);
   for (size_t i = 0; i < p.size(); ++i) EXPECT_NEAR(p[i], expect.data_ptr<float>()[i], 1e-6);
+}
+
+TEST(ModelTorchScript, NhwcModulesGetChannelsLastInput) {
+  TempDir dir;
+  const std::string nchw = save_module(dir, "sequential"), nhwc = save_module(dir, "nhwc");
+  Runner a(params(nchw), 1), b(params(nhwc, {{"input_layout", "nhwc"}}), 1);
+  ASSERT_EQ(a.run(), MIEN_OK) << a.error();
+  ASSERT_EQ(b.run(), MIEN_OK) << b.error();
+  HostedModel ma(descriptor(), a.output_dir("model")), mb(descriptor(), b.output_dir("model"));
+  ASSERT_EQ(mb.status(), MIEN_OK) << mb.error();
+  const std::vector<float> x = images(4, 8, 7);
+  // Same weights (same seed), so the same probabilities whichever layout the module takes.
+  const auto pa = ma.model().predict(mien::Tensor::from<float>({4, 8, 8, 1}, x)).view().to_vector<float>();
+  const auto pb = mb.model().predict(mien::Tensor::from<float>({4, 8, 8, 1}, x)).view().to_vector<float>();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_NEAR(pa[i], pb[i], 1e-6);
 }
 
 TEST(ModelTorchScript, InputGradientMatchesFiniteDifferences) {
