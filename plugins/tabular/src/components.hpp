@@ -183,19 +183,26 @@ class Standardize {
 //   frontal:
 //     use: transform.filter
 //     with: {column: pose, values: [S]}
-//     in: {table: split.train, images: faces.images}
+//     in: {table: features.table}
+//   test_images:                       # the test rows of a split, with their images
+//     use: transform.filter
+//     in: {table: faces.table, images: faces.images, keep: split.test}
 //
 // Keeps the rows whose column (any column; GROUP columns such as pose or subject are the
-// usual ones) reads as one of `values` (or, with exclude, as none of them). Connected
-// images (rows aligned with the table) are filtered the same way.
+// usual ones) reads as one of `values` (or, with exclude, as none of them), and, when
+// `keep` is connected, whose id is among keep's ids. Connected images (rows aligned with
+// the table) are filtered the same way.
 class Filter {
  public:
-  static inline const Param<std::string> kColumn{"column", "Column whose text is compared, e.g. pose"};
-  static inline const Param<std::vector<std::string>> kValues{"values", "Values to keep, e.g. [S]"};
+  static inline const Param<std::string> kColumn{"column", "",
+                                                 "Column whose text is compared, e.g. pose (\"\" = no value test)"};
+  static inline const Param<std::vector<std::string>> kValues{"values", {}, "Values to keep, e.g. [S]"};
   static inline const Param<bool> kExclude{"exclude", false, "Drop the rows with these values instead"};
   static inline const Input kTableIn{"table", MIEN_VALUE_TABLE, "rows to filter"};
   static inline const Input kImagesIn{"images", MIEN_VALUE_IMAGE, "images aligned with the rows (optional)",
                                       MIEN_PORT_OPTIONAL};
+  static inline const Input kKeep{"keep", MIEN_VALUE_TABLE, "keep only rows whose id is among this table's ids",
+                                  MIEN_PORT_OPTIONAL};
   static inline const Output kTableOut{"table", MIEN_VALUE_TABLE, "the kept rows, every column"};
   static inline const Output kImagesOut{"images", MIEN_VALUE_IMAGE,
                                         "the kept rows' images (an empty tensor when none were connected)"};

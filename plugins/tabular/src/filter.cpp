@@ -1,5 +1,6 @@
 // transform.filter: keep the rows whose column has one of the given values.
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include "components.hpp"
@@ -11,28 +12,48 @@ ComponentInfo Filter::info() {
   return ComponentInfo("transform.filter", 1, MIEN_KIND_TRANSFORM,
                        "Keeps the rows whose column (e.g. pose) has one of the given values, with their images")
       .params(kColumn, kValues, kExclude)
-      .ports(kTableIn, kImagesIn, kTableOut, kImagesOut);
+      .ports(kTableIn, kImagesIn, kKeep, kTableOut, kImagesOut);
 }
 
 Filter::Filter(const Setup& s)
     : column_(kColumn.read(s.params())), values_(kValues.read(s.params())), exclude_(kExclude.read(s.params())) {
-  if (values_.empty()) throw Error("values: give at least one value to keep (or to drop, with exclude: true)");
+  if (!column_.empty() && values_.empty())
+    throw Error("values: give at least one value of column '" + column_ + "' to keep (or to drop, with exclude: true)");
 }
 
 void Filter::process(Context& ctx) {
   const TableView in = ctx.table(kTableIn);
   std::vector<std::string> names;
   for (uint32_t c = 0; c < in.num_columns(); ++c) names.emplace_back(in.column(c).name());
-  const auto col = in.find(column_);
-  if (!col) throw Error("column: the table has no column '" + column_ + "'" + did_you_mean(column_, names));
+  std::optional<ColumnView> col;
+  if (!column_.empty()) {
+    col = in.find(column_);
+    if (!col) throw Error("column: the table has no column '" + column_ + "'" + did_you_mean(column_, names));
+  }
+  if (!col && !ctx.connected(kKeep)) throw Error("column: name a column to test, or connect `keep`");
+  // Ids to keep, from the `keep` table's ID column.
+  std::set<std::string> keep_ids;
+  std::optional<ColumnView> ids;
+  if (ctx.connected(kKeep)) {
+    const auto keep_id = ctx.table(kKeep).with_role(MIEN_ROLE_ID);
+    const auto own_id = in.with_role(MIEN_ROLE_ID);
+    if (keep_id.empty() || own_id.empty()) throw Error("keep: both tables need an ID column to match rows");
+    for (const auto& id : keep_id.front().texts()) keep_ids.insert(id);
+    ids = own_id.front();
+  }
   const std::set<std::string> wanted(values_.begin(), values_.end());
   std::vector<int64_t> rows;
   std::set<std::string> seen;
   for (int64_t i = 0; i < in.num_rows(); ++i) {
-    const std::string v = col->text(i);
-    seen.insert(v);
-    if ((wanted.count(v) > 0) != exclude_) rows.push_back(i);
+    if (ids && keep_ids.count(ids->text(i)) == 0) continue;
+    if (col) {
+      const std::string v = col->text(i);
+      seen.insert(v);
+      if ((wanted.count(v) > 0) == exclude_) continue;
+    }
+    rows.push_back(i);
   }
+  if (rows.empty() && !col) throw Error("keep: none of the table's ids is in `keep`");
   if (rows.empty()) {
     std::vector<std::string> present(seen.begin(), seen.end());
     std::string list;

@@ -57,4 +57,21 @@ TEST(Filter, ExcludeAndErrors) {
   EXPECT_NE(none.error().find("the column holds: HL, HR, S"), std::string::npos) << none.error();
 }
 
+TEST(Filter, KeepsRowsWhoseIdsAreInAnotherTable) {
+  mien::Table keep(2);
+  keep.add_strings("id", MIEN_ROLE_ID, {"d", "b"});
+  ComponentRunner<Filter> r;
+  r.set_input("table", poses());
+  r.set_input("images", images());
+  r.set_input("keep", std::move(keep));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  EXPECT_EQ(r.table("table").get("id").texts(), (std::vector<std::string>{"b", "d"}));  // the table's order
+  EXPECT_EQ(r.tensor("images").at(4), 3);
+
+  ComponentRunner<Filter> nothing;
+  nothing.set_input("table", poses());
+  EXPECT_NE(nothing.run(), MIEN_OK);
+  EXPECT_NE(nothing.error().find("connect `keep`"), std::string::npos) << nothing.error();
+}
+
 }  // namespace
