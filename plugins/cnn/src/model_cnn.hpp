@@ -36,7 +36,7 @@ struct Augment {
 //       batch_size: 64
 //       learning_rate: 0.001
 //       weight_decay: 0.0001
-//       patience: 5
+//       patience: 8
 //       augment: {flip: true, rotation: 10, scale: 0.1, brightness: 0.1, contrast: 0.2}
 //
 // Images are resized (bilinear) to input_size x input_size, scaled to [0, 1] and
@@ -73,7 +73,7 @@ class ModelCnn {
   static inline const Param<double> kWeightDecay =
       Param<double>("weight_decay", 1e-4, "Adam weight decay (L2 added to the gradients), >= 0").range(0.0, 1.0);
   static inline const Param<int64_t> kPatience =
-      Param<int64_t>("patience", 5,
+      Param<int64_t>("patience", 8,
                      "Stop after this many epochs without a lower validation loss; 0 = always run every epoch. "
                      "The best validation epoch's weights are kept")
           .min(0);
@@ -121,7 +121,7 @@ class ModelCnn {
     std::vector<int64_t> channels;
     std::string head = "flatten";
     double dropout = 0.3;
-    int64_t input_size = 64, epochs = 30, batch_size = 64, patience = 5;
+    int64_t input_size = 64, epochs = 30, batch_size = 64, patience = 8;
     double learning_rate = 1e-3, weight_decay = 1e-4, validation_split = 0.1;
     Augment augment;
     bool balanced = false;
