@@ -339,6 +339,7 @@ class CnnModel : public Model {
     return {{"type_id", kId},
             {"input", "image"},
             {"input_shape", l_.image_shape},
+            {"accepts_any_size", true},
             {"input_dtype", "uint8 or float32 on the 0..255 scale; any H and W (resized inside)"},
             {"input_size", {l_.arch.input_size, l_.arch.input_size}},
             {"classes", l_.classes},

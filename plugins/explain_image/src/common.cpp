@@ -52,6 +52,9 @@ std::vector<std::string> class_names(const ModelRef& m) {
 void check_input_shape(const ModelRef& m, const Images& im) {
   const Json info = m.info();
   if (!info.contains("input_shape") || !info.at("input_shape").is_array()) return;
+  // Models that pad/resize inside (face-api, model.cnn) take any size; their maps are
+  // upsampled back onto the given image.
+  if (info.value("accepts_any_size", false)) return;
   const auto s = info.at("input_shape").get<std::vector<int64_t>>();
   if (s.size() != 3 || s[0] != im.h || s[1] != im.w || s[2] != im.c) {
     throw Error("the images are [" + std::to_string(im.h) + ", " + std::to_string(im.w) + ", " + std::to_string(im.c) +

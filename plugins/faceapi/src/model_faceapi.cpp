@@ -266,6 +266,7 @@ Json FaceApiModel::info() const {
   return {{"type_id", kId},
           {"input", "image"},
           {"input_shape", {kSide, kSide, 3}},
+          {"accepts_any_size", true},
           {"input_notes", "any [N,H,W,C] size (C = 1 or 3, RGB), uint8 or float 0..255; padded to a square and "
                           "resized to 112x112 inside the model"},
           {"classes", classes_},
