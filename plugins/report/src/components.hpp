@@ -159,4 +159,29 @@ class HtmlReport {
   int max_images_;
 };
 
+// report.landmarks: the landmarks (and face box) drawn on each image.
+//
+// Example config:
+//   check: {use: report.landmarks, in: {table: landmarks.table}}       # photos read from `path`
+//   crops: {use: report.landmarks, in: {table: align.table, images: align.images}}
+class LandmarksReport {
+ public:
+  static inline const Param<int> kSamples = Param<int>("samples", 24, "Most images drawn (in row order)").range(1, 100000);
+  static inline const Param<int> kRadius =
+      Param<int>("radius", 0, "Dot radius in pixels (0 = scaled to the image)").range(0, 100);
+  static inline const Input kTable{"table", MIEN_VALUE_TABLE,
+                                   "rows with x0..x67 y0..y67 (and face_x/y/w/h) in the images' pixels, or a 'path'"};
+  static inline const Input kImages{"images", MIEN_VALUE_IMAGE,
+                                    "images the landmarks refer to (row image_index, else row i); else read from 'path'",
+                                    MIEN_PORT_OPTIONAL};
+  static inline const Output kIndex{"index", MIEN_VALUE_JSON, "id and file name of every drawn image"};
+  static ComponentInfo info();
+  explicit LandmarksReport(const Setup& s);
+  void process(Context& ctx);
+
+ private:
+  int samples_;
+  int radius_;
+};
+
 }  // namespace mien::report

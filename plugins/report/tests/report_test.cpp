@@ -406,3 +406,21 @@ TEST(Html, SectionsOnlyWithTheirData) {
   EXPECT_NE(html.find("hello &lt;world&gt;"), std::string::npos);
   EXPECT_FALSE(fs::exists(r.run_dir() + "/report.html"));
 }
+
+namespace {
+
+TEST(Landmarks, DotsAreDrawnAtTheLandmarksAndNowhereElse) {
+  ComponentRunner<mien::report::LandmarksReport> r({{"radius", 1}});
+  r.set_input("images", images(1), MIEN_PIXEL_RGB);
+  r.set_input("table", sample_table({"A"}, {3}, {"S"}));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const Json index = r.json("index");
+  ASSERT_EQ(index.size(), 1u);
+  const cv::Mat img = cv::imread(r.output_dir() + "/" + index[0]["file"].get<std::string>(), cv::IMREAD_COLOR);
+  ASSERT_FALSE(img.empty());
+  const cv::Vec3b dot(0, 220, 255), grey(128, 128, 128);
+  for (const auto& p : landmarks()) EXPECT_EQ(px(img, static_cast<int>(p.x), static_cast<int>(p.y)), dot) << p;
+  EXPECT_EQ(px(img, 120, 3), grey);  // far from every landmark
+}
+
+}  // namespace
