@@ -300,6 +300,20 @@ TEST_F(MienTest, DescribeShowsDefaultsAndPorts) {
   EXPECT_NE(bad.err.find("did you mean 'split.group_kfold'?"), std::string::npos) << bad.err;
 }
 
+TEST_F(MienTest, VersionNamesMienTheAbiTheLibrariesAndTheBlasInUse) {
+  Result r = mien("--version");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("mien "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("plugin ABI 1.0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("BLAS "), std::string::npos) << r.out;
+  if (fs::exists(kTabular + "/libmien_system.so")) {
+    EXPECT_NE(r.out.find("LibTorch 1."), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("OpenCV 4."), std::string::npos) << r.out;
+    // setup.sh installs libopenblas0-pthread, which must win over the reference BLAS.
+    EXPECT_NE(r.out.find("BLAS OpenBLAS"), std::string::npos) << r.out;
+  }
+}
+
 TEST_F(MienTest, TheDemoExperimentRuns) {
   if (!fs::exists(kTabular + "/libmien_system.so")) GTEST_SKIP() << "built without the LibTorch plugins";
   Result r = mien("run '" + std::string(MIEN_SOURCE_DIR) + "/configs/demo.yaml' --out '" + (dir_ / "demo").string() + "'");

@@ -120,7 +120,10 @@ std::string blas_in_use() {
   std::string name = "reference BLAS (slow: install libopenblas0-pthread)";
   if (handle != nullptr) {
     using ConfigFn = char* (*)();
-    if (auto fn = reinterpret_cast<ConfigFn>(dlsym(handle, "openblas_get_config"))) name = std::string("OpenBLAS ") + fn();
+    if (auto fn = reinterpret_cast<ConfigFn>(dlsym(handle, "openblas_get_config"))) {
+      name = fn();
+      if (name.rfind("OpenBLAS", 0) != 0) name = "OpenBLAS " + name;
+    }
     else if (dlsym(handle, "mkl_get_version") != nullptr) name = "Intel MKL";
   }
   return name + " (" + (real.empty() ? b.path : real) + ")";
@@ -140,7 +143,8 @@ int cmd_version() {
     if (!seen.insert(d).second) continue;
     if (!MIEN_HAS_FIELD(d, mien_plugin_desc, build_info_json) || d->build_info_json == nullptr) continue;
     try {
-      for (const auto& [k, v] : json::parse(d->build_info_json).items())
+      const json info = json::parse(d->build_info_json);  // named: items() refers into it
+      for (const auto& [k, v] : info.items())
         if (!libs.count(k)) libs[k] = v.is_string() ? v.get<std::string>() : v.dump();
     } catch (...) {
     }
