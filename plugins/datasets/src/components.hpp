@@ -294,6 +294,7 @@ class ImageFilesDataset {
   static inline const Param<bool> kVerify = params::verify_images();
   static inline const Output kTable{"table", MIEN_VALUE_TABLE, "one row per image: id (file stem), label, path"};
   static inline const Output kSkipped{"skipped", MIEN_VALUE_TABLE, "files not used: path, problem, reason"};
+  static inline const Output kSummary{"summary", MIEN_VALUE_JSON, "images listed and used, counts per class, skipped"};
 
   static ComponentInfo info();
   explicit ImageFilesDataset(const Setup& s);

@@ -8,7 +8,7 @@ ComponentInfo ImageFilesDataset::info() {
   return ComponentInfo("dataset.image_files", 1, MIEN_KIND_DATASET,
                        "A list of image files (e.g. a few photos to explain), with optional labels")
       .params(kFiles, kLabels, kVerify)
-      .ports(kTable, kSkipped);
+      .ports(kTable, kSkipped, kSummary);
 }
 
 ImageFilesDataset::ImageFilesDataset(const Setup& s) : verify_(kVerify.read(s.params())) {
@@ -52,8 +52,16 @@ void ImageFilesDataset::process(Context& ctx) {
   skipped.add_strings("path", MIEN_ROLE_VALUE, skipped_paths);
   skipped.add_strings("problem", MIEN_ROLE_VALUE, problems);
   skipped.add_strings("reason", MIEN_ROLE_VALUE, reasons);
+  Json per_class = Json::object();
+  for (int64_t c : codes) {
+    const std::string name = c < 0 ? std::string("unknown") : canonical_classes()[static_cast<size_t>(c)];
+    per_class[name] = per_class.value(name, 0) + 1;
+  }
+  const Json summary = {{"dataset", "image_files"}, {"listed", paths_.size()}, {"rows", n},
+                        {"classes", per_class}, {"skipped", skipped_paths.size()}};
   ctx.set(kTable, std::move(table));
   ctx.set(kSkipped, std::move(skipped));
+  ctx.set(kSummary, summary);
 }
 
 }  // namespace mien::datasets

@@ -22,6 +22,10 @@ TEST(ImageFilesDataset, ListsFilesWithLabelsAndSkipsBadOnes) {
   EXPECT_EQ(labels(tab), (std::vector<std::string>{"happy", "fear"}));
   EXPECT_EQ(texts(tab, "path"), (std::vector<std::string>{a, c}));
   EXPECT_EQ(texts(r.table("skipped"), "problem"), (std::vector<std::string>{"truncated"}));
+  const mien::Json s = r.json("summary");
+  EXPECT_EQ(s["rows"], 2);
+  EXPECT_EQ(s["skipped"], 1);
+  EXPECT_EQ(s["classes"]["happy"], 1);
 }
 
 TEST(ImageFilesDataset, UnknownLabelsWithoutLabelsAndClearErrors) {

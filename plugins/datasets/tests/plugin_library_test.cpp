@@ -37,7 +37,7 @@ TEST(DatasetsPlugin, LoadsAndListsTheReaders) {
     EXPECT_TRUE(ports.count("table") && ports.count("skipped") && ports.count("summary")) << c->type_id;
   }
   EXPECT_EQ(ids, (std::set<std::string>{"dataset.ckplus", "dataset.fer2013", "dataset.image_folder", "dataset.jaffe",
-                                        "dataset.kdef"}));
+                                        "dataset.kdef", "dataset.image_files"}));
 }
 
 }  // namespace
