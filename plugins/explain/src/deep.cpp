@@ -264,10 +264,10 @@ void DeepShap::process(Context& ctx) {
   std::vector<double> bpre(static_cast<size_t>(N * U)), blog(static_cast<size_t>(N * C)), bout(static_cast<size_t>(N * C));
   std::vector<double> spre(static_cast<size_t>(n * U)), slog(static_cast<size_t>(n * C)), sout(static_cast<size_t>(n * C));
   parallel_for(N, cs_.threads, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) forward(net, &bx[b * M], &bpre[b * U], &blog[b * C]);
+    for (int64_t b = b0; b < b1; ++b) forward(net, &bx[b * M], bpre.data() + (b * U), &blog[b * C]);
   });
   parallel_for(n, cs_.threads, [&](int64_t s0, int64_t s1) {
-    for (int64_t s = s0; s < s1; ++s) forward(net, &sx[s * M], &spre[s * U], &slog[s * C]);
+    for (int64_t s = s0; s < s1; ++s) forward(net, &sx[s * M], spre.data() + (s * U), &slog[s * C]);
   });
   auto outputs = [&](const std::vector<double>& logits, std::vector<double>& out, int64_t rows) {
     for (int64_t r = 0; r < rows; ++r) {
@@ -336,8 +336,8 @@ void DeepShap::process(Context& ctx) {
               case Layer::Relu:
                 for (int64_t i = 0; i < cnt; ++i) {
                   const int64_t row = r0 + a + i, t = row / N, b = row % N;
-                  const double* zx = &spre[d.targets[t].sample * U + l.relu_offset];
-                  const double* zb = &bpre[b * U + l.relu_offset];
+                  const double* zx = spre.data() + (d.targets[t].sample * U + l.relu_offset);
+                  const double* zb = bpre.data() + (b * U + l.relu_offset);
                   double* m = cur + i * width;
                   for (int64_t j = 0; j < width; ++j) {
                     const double dz = zx[j] - zb[j];
