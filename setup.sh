@@ -3,7 +3,7 @@
 #
 #   ./setup.sh         install packages, build, run the default experiment (configs/demo.yaml)
 #   ./setup.sh test    install packages, build, run the whole test suite
-#                      (plus an AddressSanitizer/UBSan build of the host and ABI tests)
+#                      (plus an AddressSanitizer/UBSan build of everything without LibTorch/OpenCV/dlib)
 #
 # Idempotent: packages already installed are not fetched again; builds are incremental.
 set -euo pipefail
@@ -64,7 +64,7 @@ case "$MODE" in
     configure_and_build "$BUILD_DIR"
     echo "== tests"
     ctest --test-dir "$BUILD_DIR" -j "$JOBS" --output-on-failure --timeout 900
-    echo "== sanitizer build (AddressSanitizer + UBSan): host, ABI, fixture and tabular tests"
+    echo "== sanitizer build (AddressSanitizer + UBSan): everything that does not need LibTorch, OpenCV or dlib"
     mkdir -p "$BUILD_DIR-asan"
     configure_and_build "$BUILD_DIR-asan" -DCMAKE_BUILD_TYPE=Debug -DMIEN_SANITIZE=ON -DMIEN_WITH_TORCH=OFF
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
