@@ -747,5 +747,74 @@ class ComponentRunner : public Runner {
   ComponentRunner(Json::initializer_list_t params, uint64_t seed = 0) : ComponentRunner(Json(params), seed) {}
 };
 
+
+// A trained model opened through its component's model vtable, as the host does after
+// reading the artifact folder: ref() is the mien_model_ref an explainer would receive.
+// A fake host context records the error message of failed calls.
+class HostedModel {
+ public:
+  HostedModel(const mien_component_desc* desc, const std::string& dir, uint32_t threads = 1) : desc_(desc) {
+    api_.struct_size = sizeof(mien_host_api);
+    api_.abi_major = MIEN_ABI_VERSION_MAJOR;
+    api_.abi_minor = MIEN_ABI_VERSION_MINOR;
+    api_.log = [](mien_call_ctx*, mien_log_level, const char*) {};
+    api_.set_error = [](mien_call_ctx* c, const char* m) { reinterpret_cast<HostedModel*>(c)->error_ = m ? m : ""; };
+    api_.report_progress = [](mien_call_ctx*, uint64_t, uint64_t, const char*) {};
+    api_.is_cancelled = [](mien_call_ctx*) { return 0; };
+    api_.output_dir = [](mien_call_ctx*, const char*) -> const char* { return nullptr; };
+    api_.run_dir = [](mien_call_ctx*) -> const char* { return nullptr; };
+    const mien_model_vtable* vt = desc->model;
+    if (vt == nullptr) throw std::runtime_error("the component has no model vtable");
+    status_ = vt->open(&api_, ctx(), dir.c_str(), threads, &handle_);
+    if (status_ != MIEN_OK) return;
+    info_ = vt->info_json(handle_);
+    ref_.struct_size = sizeof(mien_model_ref);
+    ref_.capabilities = vt->capabilities;
+    ref_.info_json = info_.c_str();
+    ref_.opaque = this;
+    ref_.predict = [](const mien_model_ref* self, mien_call_ctx* c, const mien_tensor* in, mien_tensor** out) {
+      auto* m = static_cast<HostedModel*>(self->opaque);
+      return m->desc_->model->predict(m->handle_, c, in, out);
+    };
+    ref_.input_gradient = [](const mien_model_ref* self, mien_call_ctx* c, const mien_tensor* in,
+                             const int64_t* classes, mien_tensor** g, mien_tensor** s) {
+      auto* m = static_cast<HostedModel*>(self->opaque);
+      return m->desc_->model->input_gradient(m->handle_, c, in, classes, g, s);
+    };
+    ref_.layer_gradient = [](const mien_model_ref* self, mien_call_ctx* c, const char* layer, const mien_tensor* in,
+                             const int64_t* classes, mien_tensor** a, mien_tensor** g, mien_tensor** s) {
+      auto* m = static_cast<HostedModel*>(self->opaque);
+      return m->desc_->model->layer_gradient(m->handle_, c, layer, in, classes, a, g, s);
+    };
+  }
+  ~HostedModel() {
+    if (handle_ != nullptr) desc_->model->close(handle_);
+  }
+  HostedModel(const HostedModel&) = delete;
+  HostedModel& operator=(const HostedModel&) = delete;
+
+  mien_status status() const { return status_; }
+  const std::string& error() const { return error_; }
+  const mien_model_ref* ref() const { return &ref_; }
+  mien::Json info() const { return mien::Json::parse(info_); }
+  // Calls with this object's own context (its error() records failures).
+  mien::ModelRef model() { return mien::ModelRef(&ref_, ctx()); }
+
+  std::vector<float> predict(const std::vector<float>& x, int64_t rows, int64_t cols) {
+    mien::Tensor in = mien::Tensor::from<float>({rows, cols}, x);
+    mien::Tensor out = model().predict(in);
+    return out.view().to_vector<float>();
+  }
+
+ private:
+  mien_call_ctx* ctx() { return reinterpret_cast<mien_call_ctx*>(this); }
+  const mien_component_desc* desc_;
+  mien_host_api api_{};
+  mien_model_handle* handle_ = nullptr;
+  mien_status status_ = MIEN_ERR_INTERNAL;
+  std::string info_, error_;
+  mien_model_ref ref_{};
+};
+
 }  // namespace testing
 }  // namespace mien

@@ -12,64 +12,8 @@
 #include <vector>
 
 namespace cnn_test {
-
-// A fake host context for calls on an opened model: records the error message.
-class HostedModel {
- public:
-  HostedModel(const mien_component_desc* desc, const std::string& dir, uint32_t threads = 1) : desc_(desc) {
-    api_.struct_size = sizeof(mien_host_api);
-    api_.abi_major = MIEN_ABI_VERSION_MAJOR;
-    api_.abi_minor = MIEN_ABI_VERSION_MINOR;
-    api_.log = [](mien_call_ctx*, mien_log_level, const char*) {};
-    api_.set_error = [](mien_call_ctx* c, const char* m) { reinterpret_cast<HostedModel*>(c)->error_ = m ? m : ""; };
-    api_.report_progress = [](mien_call_ctx*, uint64_t, uint64_t, const char*) {};
-    api_.is_cancelled = [](mien_call_ctx*) { return 0; };
-    api_.output_dir = [](mien_call_ctx*, const char*) -> const char* { return nullptr; };
-    api_.run_dir = [](mien_call_ctx*) -> const char* { return nullptr; };
-    const mien_model_vtable* vt = desc->model;
-    if (vt == nullptr) throw std::runtime_error("the component has no model vtable");
-    status_ = vt->open(&api_, ctx(), dir.c_str(), threads, &handle_);
-    if (status_ != MIEN_OK) return;
-    info_ = vt->info_json(handle_);
-    ref_.struct_size = sizeof(mien_model_ref);
-    ref_.capabilities = vt->capabilities;
-    ref_.info_json = info_.c_str();
-    ref_.opaque = this;
-    ref_.predict = [](const mien_model_ref* self, mien_call_ctx* c, const mien_tensor* in, mien_tensor** out) {
-      auto* m = static_cast<HostedModel*>(self->opaque);
-      return m->desc_->model->predict(m->handle_, c, in, out);
-    };
-    ref_.input_gradient = [](const mien_model_ref* self, mien_call_ctx* c, const mien_tensor* in,
-                             const int64_t* classes, mien_tensor** g, mien_tensor** s) {
-      auto* m = static_cast<HostedModel*>(self->opaque);
-      return m->desc_->model->input_gradient(m->handle_, c, in, classes, g, s);
-    };
-    ref_.layer_gradient = [](const mien_model_ref* self, mien_call_ctx* c, const char* layer, const mien_tensor* in,
-                             const int64_t* classes, mien_tensor** a, mien_tensor** g, mien_tensor** s) {
-      auto* m = static_cast<HostedModel*>(self->opaque);
-      return m->desc_->model->layer_gradient(m->handle_, c, layer, in, classes, a, g, s);
-    };
-  }
-  ~HostedModel() {
-    if (handle_ != nullptr) desc_->model->close(handle_);
-  }
-  HostedModel(const HostedModel&) = delete;
-  HostedModel& operator=(const HostedModel&) = delete;
-
-  mien_status status() const { return status_; }
-  const std::string& error() const { return error_; }
-  mien::Json info() const { return mien::Json::parse(info_); }
-  mien::ModelRef model() { return mien::ModelRef(&ref_, ctx()); }
-
- private:
-  mien_call_ctx* ctx() { return reinterpret_cast<mien_call_ctx*>(this); }
-  const mien_component_desc* desc_;
-  mien_host_api api_{};
-  mien_model_handle* handle_ = nullptr;
-  mien_status status_ = MIEN_ERR_INTERNAL;
-  std::string info_, error_;
-  mien_model_ref ref_{};
-};
+// Models are opened as the host does by the SDK's runner.
+using HostedModel = mien::testing::HostedModel;
 
 // Gray images size x size whose class (0..3) is the quadrant holding a bright 4 x 4
 // square (top-left, top-right, bottom-left, bottom-right) on a noisy dark background.
