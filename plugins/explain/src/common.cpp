@@ -509,6 +509,10 @@ Table attribution_table(const Prepared& d, const std::vector<double>& values, co
     out.add_numbers(d.players.names[p], MIEN_ROLE_FEATURE, std::move(v));
   }
   Json m = meta;
+  // Timing for comparison tables (CONVENTIONS.md): wall time from prepare() to here, and
+  // every row sent to the model (predict and gradients).
+  m["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - d.started).count();
+  m["model_rows"] = d.model_rows();
   m["classes"] = d.model.classes;
   m["target"] = d.target_mode;
   if (d.players.grouped) m["groups"] = d.players.groups_json;

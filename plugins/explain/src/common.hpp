@@ -7,6 +7,7 @@
 #include <mien/plugin.hpp>
 
 #include <cstdint>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <random>
@@ -177,6 +178,12 @@ struct Prepared {
   std::vector<Target> targets;
   std::string target_mode;
   std::unique_ptr<Predictor> predictor;
+  // For the output's meta data: when the explaining work began (prepare() is the first
+  // thing every explainer does) and the rows sent to input_gradient (predict rows are
+  // counted by the predictor).
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  int64_t gradient_rows = 0;
+  int64_t model_rows() const { return (predictor ? predictor->rows_evaluated() : 0) + gradient_rows; }
 };
 
 struct PrepareOptions {

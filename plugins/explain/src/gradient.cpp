@@ -202,13 +202,13 @@ void IntegratedGradients::process(Context& ctx) {
     }
     delta[t] = sum - (out[t] - base[t]);
   }
+  d.gradient_rows = gb.rows_evaluated;
   Json meta{{"explainer", "explain.integrated_gradients"},
             {"output", score_kind(d)},
             {"baseline", baseline_},
             {"steps", steps_},
             {"method", method_},
-            {"players", d.players.names},
-            {"model_rows", gb.rows_evaluated}};
+            {"players", d.players.names}};
   ctx.set(Ports::kAttributions, attribution_table(d, values, base, out, {{"convergence_delta", delta}}, meta));
 }
 
@@ -306,11 +306,11 @@ void GradientShap::process(Context& ctx) {
     base[t] = base_c[d.targets[t].cls];
     delta[t] = total - (out[t] - base[t]);
   }
+  d.gradient_rows = gb.rows_evaluated;
   Json meta{{"explainer", "explain.gradient_shap"},
             {"output", score_kind(d)},
             {"nsamples", S},
             {"players", d.players.names},
-            {"model_rows", gb.rows_evaluated},
             {"standard_errors", "standard deviation of the per-draw contributions / sqrt(nsamples)"}};
   ctx.set(Ports::kAttributions, attribution_table(d, values, base, out, {{"convergence_delta", delta}}, meta));
   ctx.set(Ports::kStandardErrors, attribution_table(d, ses, base, out, {{"convergence_delta", delta}}, meta));

@@ -13,7 +13,7 @@ ComponentInfo Lime::info() {
   ComponentInfo ci("explain.lime", 1, MIEN_KIND_EXPLAINER,
                    "Tabular LIME: weighted ridge regression on Gaussian perturbations around each sample");
   with_common(ci).params(kNumSamples, kKernelWidth, kRidge)
-      .ports(kModel, Ports::kSamples, Ports::kBackgroundOptional, Ports::kAttributions);
+      .ports(kModel, Ports::kSamples, Ports::kBackgroundOptional, Ports::kAttributions, Ports::kStandardErrors);
   return ci;
 }
 
@@ -52,7 +52,7 @@ void Lime::process(Context& ctx) {
     for (size_t t = 0; t < T; ++t) v[d.targets[t].sample].push_back(t);
     return v;
   }();
-  std::vector<double> values(T * P, 0.0), intercept(T), r2(T), out(T), base(T);
+  std::vector<double> values(T * P, 0.0), ses(T * P, 0.0), intercept(T), r2(T), out(T), base(T);
   const int64_t per_chunk = std::max<int64_t>(1, std::min<int64_t>(64, 4 * cs_.batch_size / S));
   bool ridge_fallback = false;
   for (int64_t s0 = 0; s0 < d.n; s0 += per_chunk) {
@@ -96,6 +96,10 @@ void Lime::process(Context& ctx) {
         for (size_t j = 0; j < i; ++j) A[j * P + i] = A[i * P + j];
         A[i * P + i] += ridge_;
       }
+      // A^-1 for the sandwich covariance of the coefficients (shared by the sample's targets).
+      std::vector<double> Ainv(P * P, 0.0);
+      for (size_t i = 0; i < P; ++i) Ainv[i * P + i] = 1.0;
+      solve_spd(A, static_cast<int>(P), Ainv, static_cast<int>(P));
       for (size_t t : by_sample[s]) {
         const int64_t c = d.targets[t].cls;
         double ybar = 0;
@@ -108,12 +112,33 @@ void Lime::process(Context& ctx) {
         ridge_fallback |= !solve_spd(A, static_cast<int>(P), B, 1);
         double b0 = ybar, sse = 0, sst = 0;
         for (size_t p = 0; p < P; ++p) b0 -= B[p] * zbar[p];
+        // Meat of the heteroskedasticity-robust (HC1) sandwich: sum_k (w_k e_k)^2 zc_k zc_k'.
+        // The surrogate is misspecified wherever the model is not linear, so the residuals
+        // are neither homoskedastic nor independent of z; the sandwich stays valid.
+        std::vector<double> meat(P * P, 0.0);
         for (int64_t k = 0; k < S; ++k) {
           double pred = b0;
           for (size_t p = 0; p < P; ++p) pred += B[p] * Zs[k * P + p];
           const double y = Ys[k * C + c];
           sse += wt[k] * (y - pred) * (y - pred);
           sst += wt[k] * (y - ybar) * (y - ybar);
+          const double we = wt[k] * (y - pred);
+          for (size_t p = 0; p < P; ++p) zc[p] = Zs[k * P + p] - zbar[p];
+          for (size_t i = 0; i < P; ++i)
+            for (size_t j = 0; j <= i; ++j) meat[i * P + j] += we * we * zc[i] * zc[j];
+        }
+        for (size_t i = 0; i < P; ++i)
+          for (size_t j = 0; j < i; ++j) meat[j * P + i] = meat[i * P + j];
+        const double dof = static_cast<double>(S) / std::max(1.0, static_cast<double>(S) - static_cast<double>(P) - 1.0);
+        for (size_t p = 0; p < P; ++p) {
+          // (A^-1 meat A^-1)_pp = row p of A^-1 . meat . column p of A^-1
+          double v = 0;
+          for (size_t i = 0; i < P; ++i) {
+            double mi = 0;
+            for (size_t j = 0; j < P; ++j) mi += meat[i * P + j] * Ainv[j * P + p];
+            v += Ainv[p * P + i] * mi;
+          }
+          ses[t * P + p] = std::sqrt(std::max(0.0, v * dof));
         }
         for (size_t p = 0; p < P; ++p) values[t * P + p] = B[p];
         intercept[t] = b0;
@@ -131,9 +156,13 @@ void Lime::process(Context& ctx) {
             {"kernel_width", kw},
             {"ridge", ridge_},
             {"players", d.players.names},
-            {"model_rows", d.predictor->rows_evaluated()}};
+            {"standard_errors", "heteroskedasticity-robust (HC1 sandwich) standard errors of the weighted ridge "
+                                "coefficients: (A^-1 M A^-1)_pp * S / (S - P - 1), A = Z'WZ + ridge I, "
+                                "M = sum_k (w_k e_k)^2 z_k z_k'"}};
   ctx.set(Ports::kAttributions,
           attribution_table(d, values, base, out, {{"intercept", intercept}, {"r2", r2}}, meta));
+  ctx.set(Ports::kStandardErrors,
+          attribution_table(d, ses, base, out, {{"intercept", intercept}, {"r2", r2}}, meta));
 }
 
 // ====================================================================================

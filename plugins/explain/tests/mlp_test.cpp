@@ -187,6 +187,70 @@ TEST(Mlp, StandardErrorsCoverTheTrueError) {
   EXPECT_LT(pc, 0.995);
 }
 
+// LIME's coefficients estimate the weighted least-squares surrogate of the model around x;
+// their sandwich standard errors must cover the distance to that surrogate (approximated by
+// a run with 250x the samples) at about the 2-SE rate, over independent seeds. ridge 0: the
+// penalty's shrinkage would otherwise differ between the two sample sizes.
+TEST(Mlp, LimeStandardErrorsCoverTheTrueError) {
+  Mlp model(small_spec(6, 11));
+  const auto xs = random_rows(4, 6, 81), bg = random_rows(30, 6, 82);
+  auto ref = run<Lime>(Json{{"target", "all"}, {"num_samples", 100000}, {"ridge", 0.0}}, model, xs, bg, 1000);
+  const auto truth = features_of(run_ok(ref));
+  int in = 0, total = 0;
+  double se_sum = 0, err_sum = 0;
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    auto r = run<Lime>(Json{{"target", "all"}, {"num_samples", 400}, {"ridge", 0.0}}, model, xs, bg, seed);
+    const auto v = features_of(run_ok(r));
+    const auto se = features_of(r->table("standard_errors"));
+    ASSERT_EQ(v.size(), truth.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+      in += std::fabs(v[i] - truth[i]) <= 2 * se[i];
+      ++total;
+      se_sum += se[i];
+      err_sum += std::fabs(v[i] - truth[i]);
+    }
+  }
+  const double share = static_cast<double>(in) / total;
+  std::cout << "LIME: share within 2 SE " << share << " (" << total << " values), mean SE " << se_sum / total
+            << ", mean |error| " << err_sum / total << "\n";
+  EXPECT_GT(share, 0.88);
+  EXPECT_LT(share, 0.995);  // SEs that are far too large would pass everything
+}
+
+// Every explainer's meta data carries the wall time and the rows it sent to the model.
+TEST(Mlp, EveryExplainerRecordsTimeAndModelRows) {
+  Mlp model(small_spec());
+  const auto xs = random_rows(3, 6, 91), bg = random_rows(10, 6, 92);
+  auto check = [](const mien::TableView& t, int64_t min_rows, const char* who) {
+    const Json m = t.meta();
+    ASSERT_TRUE(m.contains("seconds")) << who;
+    ASSERT_TRUE(m.contains("model_rows")) << who;
+    EXPECT_GE(m["seconds"].get<double>(), 0.0) << who;
+    EXPECT_LT(m["seconds"].get<double>(), 60.0) << who;
+    EXPECT_GE(m["model_rows"].get<int64_t>(), min_rows) << who;
+  };
+  const int64_t n = 3, b = 10;
+  { auto r = run<ExactShapley>(Json::object(), model, xs, bg); check(run_ok(r), n * 60 * b, "exact"); }
+  { auto r = run<KernelShap>(Json{{"nsamples", 20}}, model, xs, bg); check(run_ok(r), n + b + n * 20 * b, "kernel"); }
+  { auto r = run<PermutationShap>(Json{{"permutations", 2}}, model, xs, bg); check(run_ok(r), n + b, "permutation"); }
+  { auto r = run<DeepShap>(Json::object(), model, xs, bg); check(run_ok(r), n, "deep"); }
+  {
+    auto r = run<IntegratedGradients>(Json{{"steps", 8}}, model, xs, bg);
+    check(run_ok(r), n + 8 * n, "ig");
+  }
+  {
+    auto r = run<GradientShap>(Json{{"nsamples", 10}}, model, xs, bg);
+    check(run_ok(r), n + 10 * n, "gradient_shap");
+    check(r->table("standard_errors"), n + 10 * n, "gradient_shap standard_errors");
+  }
+  {
+    auto r = run<Lime>(Json{{"num_samples", 50}}, model, xs, bg);
+    check(run_ok(r), n + 50 * n, "lime");
+    check(r->table("standard_errors"), n + 50 * n, "lime standard_errors");
+  }
+  { auto r = run<Occlusion>(Json::object(), model, xs, bg); check(run_ok(r), n + 6 * n, "occlusion"); }
+}
+
 TEST(Mlp, DeepShapIsExactlyEfficientOnThePapersArchitectures) {
   struct Arch {
     std::vector<int64_t> hidden;
