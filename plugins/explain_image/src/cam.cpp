@@ -35,6 +35,7 @@ GradCam::GradCam(const Setup& s, bool plus_plus)
       normalize_(kNormalize.read(s.params())), pp_(plus_plus) {}
 
 void GradCam::process(Context& ctx) {
+  const auto started = std::chrono::steady_clock::now();
   const Host& host = ctx.host();
   const ModelRef model = ctx.model(kModel);
   const Images im = read_images(ctx.tensor(Ports::kImages), Ports::kImages.name);
@@ -149,7 +150,8 @@ void GradCam::process(Context& ctx) {
   out.add_strings("explained_class", MIEN_ROLE_VALUE, ex)
       .add_strings("predicted_class", MIEN_ROLE_VALUE, pr)
       .add_numbers("output", MIEN_ROLE_VALUE, output)
-      .meta(Json{{"explainer", pp_ ? "gradcam_pp" : "gradcam"}, {"layer", layer}, {"score", info.value("score", "")}});
+      .meta(with_timing(Json{{"explainer", pp_ ? "gradcam_pp" : "gradcam"}, {"layer", layer}, {"score", info.value("score", "")}},
+                        started, 2 * im.n));  // predict + layer_gradient per image
   ctx.set(Ports::kMaps, std::move(maps));
   ctx.set(Ports::kAttributions, std::move(out));
 }

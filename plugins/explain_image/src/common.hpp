@@ -6,6 +6,7 @@
 
 #include <mien/plugin.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -94,5 +95,13 @@ std::vector<int64_t> argmax_rows(const std::vector<float>& p, int64_t n, int64_t
 
 // Trapezoidal area under y(x).
 double auc(const std::vector<double>& x, const std::vector<double>& y);
+
+// Timing for comparison tables (CONVENTIONS.md "Attributions"): adds `seconds` (wall time
+// since `started`) and `model_rows` (images sent to predict or layer_gradient) to `meta`.
+inline Json with_timing(Json meta, std::chrono::steady_clock::time_point started, int64_t model_rows) {
+  meta["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  meta["model_rows"] = model_rows;
+  return meta;
+}
 
 }  // namespace mien::ximg

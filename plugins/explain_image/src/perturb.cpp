@@ -104,6 +104,7 @@ OcclusionImage::OcclusionImage(const Setup& s)
     : tp_(s.params()), patch_(kPatch.read(s.params())), stride_(kStride.read(s.params())), fill_(kFill.read(s.params())) {}
 
 void OcclusionImage::process(Context& ctx) {
+  const auto started = std::chrono::steady_clock::now();
   const Host& host = ctx.host();
   const ModelRef model = ctx.model(kModel);
   Prepared p = prepare(ctx, kModel, tp_);
@@ -163,7 +164,8 @@ void OcclusionImage::process(Context& ctx) {
   out.add_strings("explained_class", MIEN_ROLE_VALUE, names_of(p.target, p.classes))
       .add_strings("predicted_class", MIEN_ROLE_VALUE, names_of(p.predicted, p.classes))
       .add_numbers("output", MIEN_ROLE_VALUE, output)
-      .meta(Json{{"explainer", "occlusion_image"}, {"patch", patch_}, {"stride", stride_}, {"fill", fill_}});
+      .meta(with_timing(Json{{"explainer", "occlusion_image"}, {"patch", patch_}, {"stride", stride_}, {"fill", fill_}},
+                        started, im.n * (1 + P)));
   ctx.set(Ports::kMaps, std::move(maps));
   ctx.set(Ports::kAttributions, std::move(out));
 }
@@ -214,6 +216,7 @@ int LimeImage::segment(const float* img, int64_t h, int64_t w, int64_t c, std::v
 }
 
 void LimeImage::process(Context& ctx) {
+  const auto started = std::chrono::steady_clock::now();
   const Host& host = ctx.host();
   const ModelRef model = ctx.model(kModel);
   Prepared p = prepare(ctx, kModel, tp_);
@@ -318,7 +321,8 @@ void LimeImage::process(Context& ctx) {
       .add_numbers("intercept", MIEN_ROLE_VALUE, intercepts)
       .add_numbers("r2", MIEN_ROLE_VALUE, r2s)
       .add_numbers("segments", MIEN_ROLE_VALUE, nseg)
-      .meta(Json{{"explainer", "lime_image"}, {"segmentation", segmentation_}, {"num_samples", num_samples_}});
+      .meta(with_timing(Json{{"explainer", "lime_image"}, {"segmentation", segmentation_}, {"num_samples", num_samples_}},
+                        started, im.n * (1 + Ns)));
   ctx.set(Ports::kMaps, std::move(maps));
   ctx.set(Ports::kAttributions, std::move(out));
 }
