@@ -141,12 +141,15 @@ class HtmlReport {
                                    MIEN_PORT_OPTIONAL | MIEN_PORT_MULTIPLE};
   static inline const Output kHtml{"html", MIEN_VALUE_STRING,
                                    "the HTML file's path relative to the run folder (report.html, or nodes/<node>/files/report.html)"};
+  static inline const Output kHeadline{"headline", MIEN_VALUE_JSON,
+                                       "the run's key figures for the terminal: {title, rows: [{label, value}]} (values "
+                                       "formatted), from the items it recognises"};
   static ComponentInfo info() {
     return ComponentInfo("report.html", 1, MIEN_KIND_REPORT,
                          "One self-contained offline HTML report: run summary, metrics, charts (inline SVG, also "
                          "written as .svg files), explanation galleries with filters")
         .params(kTitle, kCopy, kMaxImages)
-        .ports(kItems, kHtml)
+        .ports(kItems, kHtml, kHeadline)
         // It reads the run's manifest (timings, cache hits), so it must run every time.
         .flags(MIEN_COMPONENT_NONDETERMINISTIC);
   }
@@ -183,5 +186,80 @@ class LandmarksReport {
   int samples_;
   int radius_;
 };
+
+// report.survey: a static user-study page after the paper's §3.3/§4.4 (plugins/report/README.md).
+//
+// Example config:
+//   survey: {use: report.survey, with: {samples: 4, names: ["Geometric features", "CNN heat map"]},
+//            in: {systems: [geometric.explanations, heatmaps.explanations]}}
+class SurveyReport {
+ public:
+  static inline const Input kSystems{"systems", MIEN_VALUE_JSON,
+                                     "one explanations output per explained system (report.geometric / report.heatmap "
+                                     "/ report.sheet), in order; faces are matched by id",
+                                     MIEN_PORT_MULTIPLE};
+  static inline const Param<std::vector<std::string>> kNames{
+      "names", {}, "Name of each system, in the order of the systems input (default: from the report kind)"};
+  static inline const Param<int> kSamples =
+      Param<int>("samples", 4, "Faces in the study, a seeded choice among the ids every system explains").range(1, 1000);
+  static inline const Param<std::vector<std::string>> kIds{"ids", {}, "Explicit face ids (overrides samples)"};
+  static inline const Param<Json> kStatements =
+      Param<Json>("statements", Json(),
+                  "Per-system Likert statements: strings or {text, reverse} (reverse = negatively worded); null = the "
+                  "paper's ten (paper.md §8)")
+          .nullable();
+  static inline const Param<Json> kComparisons =
+      Param<Json>("comparisons", Json(), "Comparison questions (strings), each answered with one system or 'no difference'; null = the defaults")
+          .nullable();
+  static inline const Param<std::vector<std::string>> kLevels{
+      "levels", {"Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"},
+      "Likert levels, lowest first (coded 1..L)"};
+  static inline const Param<int> kAttention =
+      Param<int>("attention_checks", 1, "Attention-check items per system (\"select 'Agree' for this item\"); 0 = none").range(0, 10);
+  static inline const Param<bool> kBlind{"blind", true, "Show systems as Model 1, Model 2 (in each participant's order) instead of their names"};
+  static inline const Param<bool> kShowText{"show_text", true, "Show each explanation's text under its image"};
+  static inline const Param<bool> kShowProbabilities{"show_probabilities", true, "Show the probability charts when the report made them"};
+  static inline const Param<std::string> kTitle{"title", "Explaining facial-expression classifications: a short study", "Page title"};
+  static inline const Param<std::string> kIntro{
+      "intro",
+      "Two models classify the emotion shown on a face, and each explains its decision in its own way. For each model "
+      "you will see the same faces with its explanations, then rate statements about them. At the end, compare the "
+      "two models and download your answers as a file to hand back.",
+      "Introduction shown above the participant-id field"};
+  static inline const Output kHtml{"html", MIEN_VALUE_STRING, "survey.html's path relative to the run folder"};
+  static inline const Output kQuestionnaire{"questionnaire", MIEN_VALUE_JSON,
+                                            "the questionnaire definition (also questionnaire.json): id, statements, systems, faces"};
+  static ComponentInfo info() {
+    return ComponentInfo("report.survey", 1, MIEN_KIND_REPORT,
+                         "A static, offline user-study page: chosen faces with each system's explanation, Likert "
+                         "statements per system, comparison questions, per-participant order, attention checks, "
+                         "responses downloaded as JSON")
+        .params(kNames, kSamples, kIds, kStatements, kComparisons, kLevels, kAttention, kBlind, kShowText,
+                kShowProbabilities, kTitle, kIntro)
+        .ports(kSystems, kHtml, kQuestionnaire);
+  }
+  explicit SurveyReport(const Setup& s);
+  void process(Context& ctx);
+
+  // The paper's ten statements (paper.md §8.1); 6 and 7 are negatively worded.
+  static Json default_statements();
+  static Json default_comparisons();
+
+ private:
+  std::vector<std::string> names_, ids_, levels_;
+  int samples_, attention_;
+  Json statements_, comparisons_;
+  bool blind_, show_text_, show_probs_;
+  std::string title_, intro_, node_;
+  uint64_t seed_;
+};
+
+// Where a report's file is: <run>/<files>/<name>, else the folder it was written to, else
+// any nodes/*/files/ of the run. "" when not found.
+std::string find_report_file(const std::string& run_dir, const Json& explanations, const std::string& file);
+
+// The headline of report.html from its JSON items (metric outputs): rows of {label, value}.
+// items: (item label, JSON) pairs; tables are passed as (label, {"table_metric": ..., columns}).
+Json headline_rows(const std::vector<std::pair<std::string, Json>>& items);
 
 }  // namespace mien::report

@@ -427,9 +427,7 @@ void generic_table(Page& pg, const TableView& t, const std::string& title) {
 HtmlReport::HtmlReport(const Setup& s)
     : title_(kTitle.read(s.params())), node_(s.node_name()), copy_(kCopy.read(s.params())), max_images_(kMaxImages.read(s.params())) {}
 
-namespace {
-
-std::string find_image(const std::string& run_dir, const Json& ex, const std::string& file) {
+std::string find_report_file(const std::string& run_dir, const Json& ex, const std::string& file) {
   std::vector<std::string> cands;
   if (!run_dir.empty() && ex.contains("files") && ex["files"].is_string())
     cands.push_back(run_dir + "/" + ex["files"].get<std::string>() + "/" + file);
@@ -448,6 +446,138 @@ std::string find_image(const std::string& run_dir, const Json& ex, const std::st
     }
   return "";
 }
+
+namespace {
+
+std::string fmt2(double v) { return num(v, 2); }
+
+// The value of a curve at n = 5 (the paper's headline n), else at the largest n below it.
+bool at_n5(const Json& j, const char* key, double* v, int* n_used) {
+  const auto n = jvec(j, "n"), y = jvec(j, key);
+  int best = -1;
+  for (size_t i = 0; i < n.size() && i < y.size(); ++i)
+    if (n[i] <= 5 && (best < 0 || n[i] > n[static_cast<size_t>(best)])) best = static_cast<int>(i);
+  if (best < 0) return false;
+  *v = y[static_cast<size_t>(best)];
+  *n_used = static_cast<int>(n[static_cast<size_t>(best)]);
+  return std::isfinite(*v);
+}
+
+// The sources of this node's items ("fidelity[S].summary", ...) from resolved.yaml, where
+// the host writes the expanded list on one line; empty when it cannot be read.
+std::vector<std::string> item_sources(const std::string& resolved, const std::string& node) {
+  std::istringstream in(resolved);
+  std::string line;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (line == "  " + node + ":") {
+      inside = true;
+      continue;
+    }
+    if (!inside) continue;
+    if (line.size() > 2 && line[0] == ' ' && line[1] == ' ' && line[2] != ' ') break;  // the next node
+    const auto k = line.find("items: [");
+    if (k == std::string::npos || line.back() != ']') continue;
+    std::vector<std::string> out;
+    std::string cur;
+    bool quoted = false;
+    for (size_t i = k + 8; i + 1 < line.size(); ++i) {
+      const char c = line[i];
+      if (c == '"') quoted = !quoted;
+      else if (c == ',' && !quoted) out.push_back(cur), cur.clear();
+      else if (!(c == ' ' && cur.empty())) cur += c;
+    }
+    if (!cur.empty()) out.push_back(cur);
+    return out;
+  }
+  return {};
+}
+
+}  // namespace
+
+Json headline_rows(const std::vector<std::pair<std::string, Json>>& items) {
+  struct Row {
+    std::string label, value, where;
+  };
+  std::vector<Row> rows;
+  std::map<std::string, int> seen;
+  for (const auto& [where, j] : items) {
+    auto add = [&, w = where](const std::string& label, const std::string& value) {
+      rows.push_back({label, value, w});
+      ++seen[label];
+    };
+    if (!j.is_object()) continue;
+    const std::string m = j.value("metric", std::string());
+    const std::string by = j.contains("explainer") && j["explainer"].is_string() ? j["explainer"].get<std::string>() : "";
+    if (m == "classification" && j.contains("accuracy")) {
+      std::string v = fmt2(jnum(j["accuracy"]));
+      if (j.contains("bootstrap") && j["bootstrap"].is_object() && j["bootstrap"].contains("accuracy"))
+        v += " [" + fmt2(jnum(j["bootstrap"]["accuracy"].value("low", Json()))) + ", " +
+             fmt2(jnum(j["bootstrap"]["accuracy"].value("high", Json()))) + "]";
+      const bool grouped = j.contains("groups") && j["groups"].is_object() && !j["groups"].empty();
+      add(std::string("accuracy") + (grouped ? " (all " + j.value("group_by", std::string("group")) + "s together)" : ""), v);
+      if (grouped) {
+        std::vector<std::string> order = j.value("group_order", std::vector<std::string>());
+        for (auto it = j["groups"].begin(); it != j["groups"].end(); ++it)
+          if (std::find(order.begin(), order.end(), it.key()) == order.end()) order.push_back(it.key());
+        for (const auto& g : order)
+          if (j["groups"].contains(g))
+            add("accuracy (" + j.value("group_by", std::string("group")) + " " + g + ")", fmt2(jnum(j["groups"][g].value("accuracy", Json()))));
+      }
+    } else if (m == "fidelity" || m == "explanation_accuracy") {
+      double v = 0, r = 0;
+      int n = 0, nr = 0;
+      const std::string who = by.empty() ? "" : " (" + by + ")";
+      if (at_n5(j, "fidelity", &v, &n)) {
+        std::string val = fmt2(v);
+        if (at_n5(j, "random_fidelity", &r, &nr)) val += " (random " + fmt2(r) + ")";
+        add("fidelity at n=" + std::to_string(n) + who, val);
+      }
+      if (at_n5(j, "accuracy", &v, &n)) {
+        std::string val = fmt2(v);
+        if (at_n5(j, "random_accuracy", &r, &nr)) val += " (random " + fmt2(r) + ")";
+        add("explanation accuracy at n=" + std::to_string(n) + who, val);
+      }
+    } else if (m == "ground_truth") {
+      if (j.contains("features") && j["features"].is_object()) {
+        const auto k = jvec(j["features"], "k"), p = jvec(j["features"], "precision");
+        for (size_t i = 0; i < k.size() && i < p.size(); ++i)
+          if (k[i] == 1 || i + 1 == k.size()) {
+            add("ground-truth precision@" + std::to_string(static_cast<int>(k[i])), fmt2(p[i]));
+            break;
+          }
+      }
+      if (j.contains("image") && j["image"].is_object()) {
+        const Json& im = j["image"];
+        std::string v = fmt2(jnum(im.value("mass_mean", Json())));
+        if (im.contains("mask_area_mean")) v += " (regions cover " + num(100 * jnum(im["mask_area_mean"]), 0) + "% of the image)";
+        add("saliency mass inside the AU regions", v);
+        if (im.contains("pointing_rate")) add("pointing game (top pixel inside an AU region)", fmt2(jnum(im["pointing_rate"])));
+      }
+    } else if ((m == "image_deletion" || m == "image_insertion" || m == "deletion" || m == "insertion") && j.contains("auc_mean")) {
+      const std::string kind = m.find("insertion") != std::string::npos ? "insertion" : "deletion";
+      add(kind + " AUC (mean)", fmt2(jnum(j["auc_mean"])) + (j.contains("better") ? " (" + j.value("better", std::string()) + " is better)" : ""));
+    } else if (j.contains("__columns") && j["__columns"].contains("val_accuracy")) {
+      const auto v = jvec(j["__columns"], "val_accuracy");
+      if (!v.empty()) {
+        double best = v.front();
+        for (double x : v) best = std::max(best, x);
+        add("CNN validation accuracy (last epoch; best)", fmt2(v.back()) + " (" + fmt2(best) + ", " + std::to_string(v.size()) + " epochs)");
+      }
+    } else if (j.contains("__columns") && j.contains("__meta") && j["__meta"].is_object() && j["__meta"].contains("auc") &&
+               j["__columns"].contains("random_probability")) {
+      const std::string kind = j["__meta"].value("metric", std::string("deletion"));
+      add(kind + " AUC", fmt2(jnum(j["__meta"]["auc"])) + " (random " + fmt2(jnum(j["__meta"].value("random_auc", Json()))) + ")");
+    }
+  }
+  // Labels that repeat (one metric per pose, say) name the item they came from.
+  Json out = Json::array();
+  for (const auto& r : rows)
+    out.push_back({{"label", seen[r.label] > 1 && !r.where.empty() ? r.label + ", " + r.where : r.label}, {"value", r.value}});
+  return out;
+}
+
+namespace {
 
 void gallery(Page& pg, const Json& ex, const std::string& run_dir, int max_images, int index, const Host& host) {
   const std::string kind = ex.value("report", std::string("report"));
@@ -487,7 +617,7 @@ void gallery(Page& pg, const Json& ex, const std::string& run_dir, int max_image
       for (const char* key : {"explanation", "probabilities"}) {
         if (!s["files"].contains(key)) continue;
         const std::string file = s["files"][key].get<std::string>();
-        const std::string path = find_image(run_dir, ex, file);
+        const std::string path = find_report_file(run_dir, ex, file);
         if (path.empty()) {
           ++missing;
           pg.body << "<p>(" << esc(file) << " not found)</p>";
@@ -574,6 +704,8 @@ void HtmlReport::process(Context& ctx) {
   }
 
   // ---- the attached items
+  std::vector<std::pair<std::string, Json>> head_items;
+  const std::vector<std::string> sources = item_sources(resolved, node_);
   std::vector<Importance> imps;
   const uint32_t count = ctx.count(kItems);
   int galleries = 0;
@@ -588,6 +720,7 @@ void HtmlReport::process(Context& ctx) {
       } catch (const std::exception& e) {
         throw Error("report.html: item " + std::to_string(i + 1) + " is not valid JSON: " + e.what());
       }
+      head_items.emplace_back(sources.size() == count ? sources[i] : "item " + std::to_string(i + 1), j);
       const std::string m = j.is_object() ? j.value("metric", std::string()) : "";
       const std::string who = j.is_object() && j.contains("explainer") && j["explainer"].is_string() ? " — " + j["explainer"].get<std::string>() : label;
       if (j.is_object() && j.contains("report") && j.contains("samples") && j["samples"].is_array())
@@ -608,6 +741,13 @@ void HtmlReport::process(Context& ctx) {
       const std::string name = meta.is_object() && meta.contains("explainer") && meta["explainer"].is_string()
                                    ? meta["explainer"].get<std::string>()
                                    : "item " + std::to_string(i + 1);
+      if (t.find("val_accuracy") || (t.find("random_probability") && meta.is_object() && meta.contains("auc"))) {
+        Json cols = Json::object();
+        for (const char* c : {"val_accuracy", "random_probability"})
+          if (t.find(c)) cols[c] = t.get(c).numbers();
+        head_items.emplace_back(sources.size() == count ? sources[i] : "item " + std::to_string(i + 1),
+                                Json{{"__columns", cols}, {"__meta", meta}});
+      }
       if (!t.with_role(MIEN_ROLE_FEATURE).empty() && t.find("explained_class")) {
         imps.push_back(importance(t, name));
         attribution_section(pg, imps.back(), t.num_rows());
@@ -640,6 +780,7 @@ void HtmlReport::process(Context& ctx) {
   write_file(out_dir + "/report.html", text);
   if (copy_ && !run_dir.empty()) write_file_atomic(run_dir + "/report.html", text);
   write_file(out_dir + "/charts.json", Json(pg.chart_files).dump(2));
+  ctx.set(kHeadline, Json{{"title", title}, {"rows", headline_rows(head_items)}});
   ctx.set_text(kHtml, copy_ && !run_dir.empty() ? std::string("report.html") : "nodes/" + folder_name(node_) + "/files/report.html");
 }
 

@@ -3,4 +3,4 @@
 
 MIEN_PLUGIN("mien-report", "0.1.0", "MIT", mien::report::GeometricReport, mien::report::HeatmapReport,
             mien::report::SheetReport, mien::report::HtmlReport,
-            mien::report::LandmarksReport)
+            mien::report::LandmarksReport, mien::report::SurveyReport)

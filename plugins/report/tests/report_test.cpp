@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 
 using namespace mien;
 using namespace mien::report;
@@ -424,3 +425,199 @@ TEST(Landmarks, DotsAreDrawnAtTheLandmarksAndNowhereElse) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------- report.survey
+namespace {
+
+// report.geometric over faces A, B, C and report.heatmap over B, C, D (their files stay
+// alive with the runners).
+struct TwoSystems {
+  ComponentRunner<GeometricReport> g;
+  ComponentRunner<HeatmapReport> h;
+  Json geo, heat;
+  TwoSystems() {
+    const std::vector<std::string> gi = {"A", "B", "C"}, hi = {"B", "C", "D"};
+    g.set_input("images", images(3), MIEN_PIXEL_RGB);
+    g.set_input("table", sample_table(gi, {3, 5, 1}, {"S", "S", "S"}));
+    g.set_input("attributions", attributions(gi, {kA, half(kA), kA}, {"happy", "happy", "anger"}));
+    g.set_input("predictions", predictions(gi, {{.1, .1, .1, .4, .1, .1, .1}, {.05, .05, .05, .6, .1, .1, .05}, {.1, .4, .1, .1, .1, .1, .1}}));
+    EXPECT_EQ(g.run(), MIEN_OK) << g.error();
+    geo = g.json("explanations");
+    h.set_input("images", images(3), MIEN_PIXEL_RGB);
+    h.set_input("table", sample_table(hi, {5, 1, 2}, {"S", "S", "S"}));
+    h.set_input("maps", Tensor::from<float>({3, 4, 4}, std::vector<float>(48, 0.5f)));
+    EXPECT_EQ(h.run(), MIEN_OK) << h.error();
+    heat = h.json("explanations");
+  }
+};
+
+std::string between(const std::string& s, const std::string& a, const std::string& b) {
+  const auto i = s.find(a);
+  if (i == std::string::npos) return "";
+  const auto j = s.find(b, i + a.size());
+  return j == std::string::npos ? "" : s.substr(i + a.size(), j - i - a.size());
+}
+
+}  // namespace
+
+TEST(Survey, OfflinePageWithTheFacesBothSystemsShowAndThePapersStatements) {
+  TwoSystems in;
+  ComponentRunner<SurveyReport> r({{"samples", 5}});
+  r.set_node_name("survey");
+  r.add_input("systems", in.geo).add_input("systems", in.heat);
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const std::string html = slurp(r.output_dir() + "/survey.html");
+  const Json q = Json::parse(slurp(r.output_dir() + "/questionnaire.json"));
+  EXPECT_EQ(r.json("questionnaire"), q);
+  EXPECT_EQ(r.text("html"), "nodes/survey/files/survey.html");
+  // Only the faces both systems explain, in the reports' order.
+  ASSERT_EQ(q["faces"].size(), 2u);
+  EXPECT_EQ(q["faces"][0]["id"], "B");
+  EXPECT_EQ(q["faces"][1]["id"], "C");
+  EXPECT_EQ(q["faces"][0]["true"], "sad");
+  // Geometric panel: explanation + probabilities + the paper's text; heat map: its image.
+  const Json& gp = q["faces"][0]["panels"]["geometric"];
+  EXPECT_EQ(gp["images"].size(), 2u);
+  EXPECT_NE(gp["text"].get<std::string>().find("classified as HAPPY"), std::string::npos);
+  EXPECT_EQ(q["faces"][0]["panels"]["heatmap"]["images"].size(), 1u);
+  // The paper's ten statements, 6 and 7 negatively worded; five levels; one check per system.
+  ASSERT_EQ(q["statements"].size(), 10u);
+  EXPECT_EQ(q["statements"][0]["text"], "The output representations help me understand how the model works.");
+  EXPECT_EQ(q["statements"][9]["id"], "s10");
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(q["statements"][i]["reverse"].get<bool>(), i == 5 || i == 6) << i;
+  EXPECT_EQ(q["levels"].size(), 5u);
+  EXPECT_EQ(q["attention"]["expected"], 4);
+  EXPECT_NE(q["attention"]["text"].get<std::string>().find("\"Agree\""), std::string::npos);
+  EXPECT_EQ(q["systems"][0]["id"], "geometric");
+  EXPECT_EQ(q["systems"][1]["id"], "heatmap");
+  EXPECT_EQ(q["id"].get<std::string>().size(), 16u);
+  // Images inline: every key the faces use is a PNG data URI; no network, no file links.
+  const Json imgs = Json::parse(between(html, "<script type=\"application/json\" id=\"mien-images\">", "</script>"));
+  for (const auto& f : q["faces"])
+    for (const auto& p : f["panels"])
+      for (const auto& k : p["images"]) {
+        ASSERT_TRUE(imgs.contains(k.get<std::string>()));
+        EXPECT_EQ(imgs[k.get<std::string>()].get<std::string>().rfind("data:image/png;base64,iVBORw0KGgo", 0), 0u);
+      }
+  EXPECT_EQ(Json::parse(between(html, "<script type=\"application/json\" id=\"mien-questionnaire\">", "</script>")), q);
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_EQ(std::regex_search(html, std::regex("(src|href)=\"")), false);
+  for (const char* s : {"id=\"participant\"", "id=\"start\"", "id=\"study\"", "new Blob(", "responses-json", "mien-survey-response"})
+    EXPECT_NE(html.find(s), std::string::npos) << s;
+  // Deterministic: the same inputs give the same page.
+  ComponentRunner<SurveyReport> again({{"samples", 5}});
+  again.set_node_name("survey");
+  again.add_input("systems", in.geo).add_input("systems", in.heat);
+  ASSERT_EQ(again.run(), MIEN_OK) << again.error();
+  EXPECT_EQ(slurp(again.output_dir() + "/survey.html"), html);
+}
+
+TEST(Survey, SeededChoiceExplicitIdsAndCustomQuestions) {
+  TwoSystems in;
+  auto chosen = [&](uint64_t seed) {
+    ComponentRunner<SurveyReport> r({{"samples", 1}}, seed);
+    r.add_input("systems", in.geo).add_input("systems", in.heat);
+    EXPECT_EQ(r.run(), MIEN_OK) << r.error();
+    return r.json("questionnaire")["faces"][0]["id"].get<std::string>();
+  };
+  std::set<std::string> seen;
+  for (uint64_t s = 0; s < 16; ++s) seen.insert(chosen(s));
+  EXPECT_EQ(seen, (std::set<std::string>{"B", "C"}));  // both get chosen, nothing else
+  EXPECT_EQ(chosen(3), chosen(3));
+
+  ComponentRunner<SurveyReport> r({{"ids", {"C"}}, {"names", {"Geometric SHAP", "Grad-CAM"}},
+                                   {"statements", Json::array({"Clear.", Json{{"text", "Confusing."}, {"reverse", true}}})},
+                                   {"comparisons", Json::array({"Which is better?"})},
+                                   {"levels", {"no", "meh", "yes"}}, {"attention_checks", 0}});
+  r.add_input("systems", in.geo).add_input("systems", in.heat);
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const Json q = r.json("questionnaire");
+  ASSERT_EQ(q["faces"].size(), 1u);
+  EXPECT_EQ(q["faces"][0]["id"], "C");
+  EXPECT_EQ(q["systems"][0]["id"], "geometric_shap");
+  EXPECT_EQ(q["systems"][1]["name"], "Grad-CAM");
+  EXPECT_EQ(q["statements"][1], (Json{{"id", "s2"}, {"text", "Confusing."}, {"reverse", true}}));
+  EXPECT_EQ(q["comparisons"][0]["id"], "c1");
+  EXPECT_EQ(q["attention"]["per_system"], 0);
+  EXPECT_EQ(q["attention"]["expected"], 3);  // three levels: the top one
+}
+
+TEST(Survey, ClearErrors) {
+  TwoSystems in;
+  {
+    ComponentRunner<SurveyReport> r({{"ids", {"A"}}});
+    r.set_node_name("survey");
+    r.add_input("systems", in.geo).add_input("systems", in.heat);
+    EXPECT_NE(r.run(), MIEN_OK);
+    EXPECT_NE(r.error().find("'A'"), std::string::npos) << r.error();
+    EXPECT_NE(r.error().find("CNN heat map"), std::string::npos) << r.error();
+    EXPECT_NE(r.error().find("B, C"), std::string::npos) << r.error();
+  }
+  {
+    ComponentRunner<SurveyReport> r({{"names", {"only one"}}});
+    r.add_input("systems", in.geo).add_input("systems", in.heat);
+    EXPECT_NE(r.run(), MIEN_OK);
+    EXPECT_NE(r.error().find("'names'"), std::string::npos) << r.error();
+  }
+  {
+    ComponentRunner<SurveyReport> r;
+    r.add_input("systems", Json{{"metric", "fidelity"}});
+    EXPECT_NE(r.run(), MIEN_OK);
+    EXPECT_NE(r.error().find("explanations"), std::string::npos) << r.error();
+  }
+  {
+    ComponentRunner<SurveyReport> r({{"statements", Json::array({1})}});
+    r.add_input("systems", in.geo);
+    EXPECT_NE(r.run(), MIEN_OK);
+    EXPECT_NE(r.error().find("statements[0]"), std::string::npos) << r.error();
+  }
+}
+
+// ---------------------------------------------------------------- report.html headline
+TEST(Html, HeadlineFromTheItemsItRecognises) {
+  Json cls = {{"metric", "classification"}, {"accuracy", 0.9007}, {"group_by", "pose"}, {"group_order", {"S", "HL"}},
+              {"bootstrap", {{"accuracy", {{"low", 0.861}, {"high", 0.9365}}}}},
+              {"groups", {{"HL", {{"accuracy", 0.905}}}, {"S", {{"accuracy", 0.881}}}}}};
+  Json fid = {{"metric", "fidelity"}, {"n", {1, 3, 5, 7}}, {"fidelity", {0.5, 0.7, 0.93, 0.95}}, {"random_fidelity", {0.1, 0.2, 0.36, 0.5}},
+              {"accuracy", {0.4, 0.6, 0.86, 0.9}}, {"random_accuracy", {0.1, 0.2, 0.3, 0.4}}, {"explainer", "explain.deep_shap"}};
+  Json gt = {{"metric", "ground_truth"}, {"features", {{"k", {1, 3, 5}}, {"precision", {0.69, 0.71, 0.72}}}},
+             {"image", {{"mass_mean", 0.2216}, {"mask_area_mean", 0.1232}, {"pointing_rate", 0.3426}}}};
+  Json del = {{"metric", "image_deletion"}, {"auc_mean", 0.2389}, {"better", "lower"}};
+  Table curve(3);
+  curve.add_numbers("epoch", MIEN_ROLE_VALUE, {1, 2, 3}).add_numbers("val_accuracy", MIEN_ROLE_VALUE, {0.2, 0.55, 0.53});
+  ComponentRunner<HtmlReport> r({{"copy_to_run", false}, {"title", "T"}});
+  r.set_node_name("html");
+  r.add_input("items", cls).add_input("items", fid).add_input("items", fid).add_input("items", gt).add_input("items", del);
+  r.add_input("items", std::move(curve));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const Json h = r.json("headline");
+  EXPECT_EQ(h["title"], "T");
+  std::map<std::string, std::string> rows;
+  for (const auto& row : h["rows"]) rows[row["label"].get<std::string>()] = row["value"].get<std::string>();
+  EXPECT_EQ(rows["accuracy (all poses together)"], "0.90 [0.86, 0.94]");
+  EXPECT_EQ(rows["accuracy (pose S)"], "0.88");
+  EXPECT_EQ(rows["accuracy (pose HL)"], "0.91");
+  // The same metric twice: each row names its item.
+  EXPECT_EQ(rows["fidelity at n=5 (explain.deep_shap), item 2"], "0.93 (random 0.36)");
+  EXPECT_EQ(rows["fidelity at n=5 (explain.deep_shap), item 3"], "0.93 (random 0.36)");
+  EXPECT_EQ(rows["explanation accuracy at n=5 (explain.deep_shap), item 2"], "0.86 (random 0.30)");
+  EXPECT_EQ(rows["ground-truth precision@1"], "0.69");
+  EXPECT_EQ(rows["saliency mass inside the AU regions"], "0.22 (regions cover 12% of the image)");
+  EXPECT_EQ(rows["pointing game (top pixel inside an AU region)"], "0.34");
+  EXPECT_EQ(rows["deletion AUC (mean)"], "0.24 (lower is better)");
+  EXPECT_EQ(rows["CNN validation accuracy (last epoch; best)"], "0.53 (0.55, 3 epochs)");
+  EXPECT_EQ(h["rows"][0]["label"], "accuracy (all poses together)");  // items' order
+  // Labels from resolved.yaml's item list when it is there.
+  {
+    ComponentRunner<HtmlReport> r2({{"copy_to_run", false}});
+    r2.set_node_name("html");
+    { std::ofstream(r2.run_dir() + "/resolved.yaml") << "nodes:\n  html:\n    use: report.html@1\n    in:\n      items: [\"fid[S].summary\", \"fid[HL].summary\"]\n  other:\n    use: x\n"; }
+    r2.add_input("items", fid).add_input("items", fid);
+    ASSERT_EQ(r2.run(), MIEN_OK) << r2.error();
+    const Json h2 = r2.json("headline");
+    ASSERT_EQ(h2["rows"].size(), 4u);
+    EXPECT_EQ(h2["rows"][0]["label"], "fidelity at n=5 (explain.deep_shap), fid[S].summary");
+    EXPECT_EQ(h2["rows"][2]["label"], "fidelity at n=5 (explain.deep_shap), fid[HL].summary");
+  }
+}
