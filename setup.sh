@@ -25,6 +25,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread
   libopencv-dev libopencv-contrib-dev opencv-data
   libdlib-dev libdlib-data
+  chromium python3
 )
 
 install_packages() {

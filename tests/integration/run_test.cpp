@@ -130,6 +130,22 @@ TEST_F(MienTest, ChangingADownstreamParameterRerunsOnlyDownstreamNodes) {
   EXPECT_EQ(statuses(dir_ / "r3"), (std::map<std::string, std::string>{{"features", "cached"}, {"split", "ran"}, {"scaled", "ran"}}));
 }
 
+TEST_F(MienTest, HeadlinesOfFinishedNodesArePrintedAfterTheRun) {
+  plugin_path_ += ":" + kFixtures + "/good";
+  const auto exp = write("exp.yaml",
+                         "experiment: headline\nseed: 3\nnodes:\n"
+                         "  slow: {use: fixture.slow, with: {seconds: 0}}\n"
+                         "  sum: {use: fixture.sum, with: {scale: 2}, in: {values: [slow.output]}}\n");
+  Result r = mien("run '" + exp.string() + "' --out '" + (dir_ / "r").string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const double total = json::parse(slurp(dir_ / "r" / "nodes" / "sum" / "headline.json"))["rows"][0]["value"].get<double>();
+  std::ostringstream line;
+  line << "  total  " << json(total).dump() << "\n";
+  const size_t at = r.out.find("\nfixture sum\n" + line.str() + "  scale  x2.000000\n");
+  EXPECT_NE(at, std::string::npos) << r.out;
+  EXPECT_LT(r.out.find("2 ran, 0 cached"), at) << "headlines follow the node table\n" << r.out;
+}
+
 TEST_F(MienTest, AChangedPluginLibraryRerunsItsNodes) {
   // A private copy of the good fixture plugin, found through the experiment's plugin_paths.
   fs::create_directories(dir_ / "plugins");

@@ -32,6 +32,34 @@ constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitCancelled = 130;
 
+// Results worth seeing on the terminal: every node output named `headline` (a JSON
+// {"title", "rows": [{"label", "value"}]}, e.g. from report.html) is printed after the node
+// table, so a run ends with its key figures, not only with paths. A malformed headline is
+// skipped with a note rather than failing a finished run.
+void print_headlines(const nlohmann::json& manifest, const std::string& run_dir, std::ostream& os) {
+  for (const auto& n : manifest["nodes"]) {
+    if (!n.contains("folder")) continue;
+    const std::string status = n.value("status", "");
+    if (status != "ran" && status != "cached") continue;
+    const fs::path file = fs::path(run_dir) / n["folder"].get<std::string>() / "headline.json";
+    if (!fs::exists(file)) continue;
+    try {
+      const auto h = nlohmann::json::parse(std::ifstream(file));
+      const auto& rows = h.at("rows");
+      size_t width = 0;
+      for (const auto& row : rows) width = std::max(width, row.at("label").get<std::string>().size());
+      os << "\n" << h.value("title", n["name"].get<std::string>()) << "\n";
+      for (const auto& row : rows) {
+        const auto& v = row.at("value");
+        os << "  " << std::left << std::setw(static_cast<int>(width) + 2) << row.at("label").get<std::string>()
+           << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+      }
+    } catch (const std::exception& e) {
+      os << "\n(" << file.string() << ": not a headline: " << e.what() << ")\n";
+    }
+  }
+}
+
 const char* kTopHelp = R"(mien: a workbench for explaining facial-expression classifiers
 
 Usage: mien <command> [options]
@@ -396,6 +424,7 @@ int cmd_run(const std::vector<std::string>& args) {
        << std::setw(10) << n["status"].get<std::string>() << secs.str() << "\n";
   }
   os << "\n" << r.ran << " ran, " << r.cached << " cached, " << r.failed << " failed, " << r.skipped << " skipped\n";
+  print_headlines(manifest, r.run_dir, os);
   const fs::path report = fs::path(r.run_dir) / "report.html";
   if (fs::exists(report)) os << "report: " << report.string() << "\n";
   os << "run folder: " << r.run_dir << "\n";
