@@ -1,4 +1,4 @@
-// mien: the command line. Subcommands: run, validate, plugins, describe.
+// mien: the command line. Subcommands: run, validate, plugins, describe, survey.
 #include <dlfcn.h>
 #include <link.h>
 
@@ -19,6 +19,7 @@
 #include "run/console.hpp"
 #include "run/runner.hpp"
 #include "run/stored_value.hpp"
+#include "survey/summarize.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -69,6 +70,7 @@ Commands:
   validate EXPERIMENT.yaml  check an experiment without running anything (exit 0 when valid)
   plugins                   list every component found on the plugin path
   describe TYPE_ID          a component's parameters (with defaults) and ports
+  survey summarize FILES... summarise user-study responses (report.survey): CSV, Wilcoxon, HTML
 
 Options:
   -h, --help                this help; `mien <command> --help` for a command's options
@@ -453,8 +455,9 @@ int main(int argc, char** argv) {
     if (cmd == "validate") return cmd_validate(rest);
     if (cmd == "plugins") return cmd_plugins(rest);
     if (cmd == "describe") return cmd_describe(rest);
+    if (cmd == "survey") return mien::host::survey::survey_command(rest, std::cout, std::cerr);
     std::cerr << "error: unknown command '" << cmd << "'";
-    const std::string hint = did_you_mean(cmd, {"run", "validate", "plugins", "describe"});
+    const std::string hint = did_you_mean(cmd, {"run", "validate", "plugins", "describe", "survey"});
     if (!hint.empty()) std::cerr << "; " << hint;
     std::cerr << "\n\n" << kTopHelp;
     return kExitUsage;
