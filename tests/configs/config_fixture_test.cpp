@@ -253,9 +253,10 @@ TEST_F(ConfigFixture, ToolIsDeterministic) {
 
 TEST_F(ConfigFixture, PaperKdefRunsWholeOnAKdefLayoutFixture) {
   // 10 people: 2 test, 1 validation, 7 training; 420 images of 192x256
+  // (faces are >= 90 px wide, so detection needs no upsampling: --set vars.upsample=0)
   synth("--layout kdef --subjects 10 --seed 1", "KDEF_copy");
   const int rc = mien("KDEF_ROOT='" + (dir_ / "KDEF_copy").string() + "'", kConfigs + "/paper_kdef.yaml", "run",
-                      {"vars.cnn_epochs=2", "nodes.deletion.with.steps=5"});
+                      {"vars.cnn_epochs=2", "vars.upsample=0", "nodes.deletion.with.steps=5"});
   ASSERT_EQ(rc, 0) << log("run.log");
   expect_all_ran("run", 40);
   const fs::path n = dir_ / "run/nodes";
@@ -281,6 +282,24 @@ TEST_F(ConfigFixture, PaperKdefRunsWholeOnAKdefLayoutFixture) {
   EXPECT_EQ(test_people.size(), 2u);
   for (const auto& p : test_people) EXPECT_FALSE(train_people.count(p)) << p;
   EXPECT_TRUE(fs::exists(n / "gradcam/maps.npy"));
+
+  // paper_kdef_search.yaml on the same copy and cache: the front end comes from the cache,
+  // the (shrunk) Hyperband search, RFE and the final MLPs run
+  ASSERT_EQ(mien("KDEF_ROOT='" + (dir_ / "KDEF_copy").string() + "'", kConfigs + "/paper_kdef_search.yaml", "search",
+                 {"vars.search_epochs=3", "vars.search_iterations=1", "vars.epochs=30"}),
+            0)
+      << log("search.log");
+  const json sm = read_json(dir_ / "search/manifest.json");
+  std::map<std::string, std::string> status;
+  for (const auto& node : sm["nodes"]) status[node["name"]] = node["status"];
+  for (const char* cached : {"data", "detect", "landmarks", "aligned", "features", "split_test", "split_val"})
+    EXPECT_EQ(status[cached], "cached") << cached;
+  for (const char* ran : {"search[S]", "search[HL]", "search[HR]", "rfe_S", "mlp_HL", "accuracy", "report"})
+    EXPECT_EQ(status[ran], "ran") << ran;
+  const fs::path s = dir_ / "search/nodes";
+  EXPECT_EQ(read_json(s / "rfe_HL/selected.json")["features"].size(), 25u);
+  EXPECT_TRUE(read_json(s / "search-S/best.json").contains("hidden"));
+  EXPECT_GT(read_json(s / "accuracy/metrics.json")["accuracy"].get<double>(), 0.35);
 }
 
 TEST_F(ConfigFixture, JaffeRunsWholeWithLeaveSubjectsOutFolds) {
