@@ -380,6 +380,21 @@ void MlpNet::input_gradient(const float* x, int64_t rows, const int64_t* classes
   });
 }
 
+size_t MlpNet::num_linear_layers() const { return impl_->w.size(); }
+
+void MlpNet::reinitialize(size_t top_layers, uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  const size_t L = impl_->w.size();
+  for (size_t i = 0; i < std::min(top_layers, L); ++i) {
+    const size_t k = L - 1 - i;
+    at::Generator gen = at::detail::createCPUGenerator(seed ^ (0x9e3779b97f4a7c15ULL * (k + 1)));
+    const int64_t out = impl_->w[k].size(0), in = impl_->w[k].size(1);
+    const double limit = std::sqrt(6.0 / static_cast<double>(in + out));  // Glorot uniform, as in the constructor
+    impl_->w[k].uniform_(-limit, limit, gen);
+    impl_->b[k].zero_();
+  }
+}
+
 std::vector<float> MlpNet::weight(size_t layer) const { return to_vector(impl_->w.at(layer).detach()); }
 std::vector<float> MlpNet::bias(size_t layer) const { return to_vector(impl_->b.at(layer).detach()); }
 

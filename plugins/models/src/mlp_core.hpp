@@ -95,6 +95,14 @@ class MlpNet {
   void input_gradient(const float* x, int64_t rows, const int64_t* classes, std::vector<float>& grad,
                       std::vector<float>& scores) const;
 
+  // Model-parameter randomisation (Adebayo et al. 2018): re-draws the kernels of the top
+  // `top_layers` linear layers (output side first) Glorot-uniform and zeroes their biases,
+  // the initialisation training starts from. Layer k's draw depends on (seed, k) alone, so
+  // cascading to one more layer keeps the layers above bit-identical. The standardisation
+  // is data, not a parameter, and stays.
+  void reinitialize(size_t top_layers, uint64_t seed);
+  size_t num_linear_layers() const;
+
   // Linear layer k (0 .. hidden.size()): weight [out * in] row-major, bias [out].
   std::vector<float> weight(size_t layer) const;
   std::vector<float> bias(size_t layer) const;

@@ -283,6 +283,7 @@ MlpArtifact read_artifact_json(const std::string& dir) {
 
 LoadedMlp load_artifact(const std::string& dir) {
   LoadedMlp out;
+  out.dir = dir;
   out.artifact = read_artifact_json(dir);
   out.net = std::make_unique<MlpNet>(out.artifact.arch, 0);
   if (out.artifact.standardize) out.net->set_standardization(out.artifact.mean, out.artifact.std);
@@ -341,6 +342,8 @@ Json MlpModel::info() const {
           {"score", "logit"},
           {"architecture", {{"hidden", a.arch.hidden}, {"dropout", a.arch.dropout}, {"activation", "relu"}}},
           {"standardized", a.standardize},
+          {"randomized", a.training.value("randomized", Json())},
+          {"artifact_dir", loaded_.dir},  // lets a model.mlp node copy it (input `source`)
           {"layers", layers(*loaded_.net)}};
 }
 
@@ -408,8 +411,8 @@ ComponentInfo ModelMlp::info() {
                        "Multilayer perceptron on feature tables (the paper's geometric-feature DNN), with "
                        "standardisation inside the model")
       .params(kHidden, kDropout, kL2, kOptimizer, kLearningRate, kMomentum, kBatchSize, kEpochs, kPatience, kMonitor,
-              kRestoreBest, kValidationSplit, kClassWeights, kStandardize, kLoad)
-      .ports(kTrain, kValidation, kModel, kCurve)
+              kRestoreBest, kValidationSplit, kClassWeights, kStandardize, kLoad, kRandomize, kRandomizeLayers)
+      .ports(kTrain, kValidation, kSource, kModel, kCurve)
       .model_capabilities(kCapabilities);
 }
 
@@ -471,6 +474,10 @@ ModelMlp::ModelMlp(const Setup& s) {
   balanced_ = kClassWeights.read(p) == "balanced";
   standardize_ = kStandardize.read(p);
   threads_ = s.num_threads();
+  seed_ = s.seed();
+  randomize_ = kRandomize.read(p);
+  randomize_layers_ = kRandomizeLayers.read(p);
+  if (randomize_layers_ < 1) throw Error(pre + "'randomize_layers' must be >= 1, got " + std::to_string(randomize_layers_));
 
   load_display_ = kLoad.read(p);
   if (!load_display_.empty()) {
@@ -489,8 +496,13 @@ void ModelMlp::process_load(Context& ctx) {
   set_compute_threads(static_cast<int>(threads_));
   LoadedMlp loaded = load_artifact(load_);  // reads the weights too: a broken file fails here
   const std::string dir = ctx.output_dir(kModel);
-  for (const char* name : {kArtifactJson, kArtifactWeights})
-    fs::copy_file(fs::path(load_) / name, fs::path(dir) / name, fs::copy_options::overwrite_existing);
+  if (randomize_ == "none") {
+    for (const char* name : {kArtifactJson, kArtifactWeights})
+      fs::copy_file(fs::path(load_) / name, fs::path(dir) / name, fs::copy_options::overwrite_existing);
+  } else {
+    randomize(*loaded.net, loaded.artifact, host);
+    write_artifact(dir, loaded.artifact, *loaded.net);
+  }
   const MlpArtifact& a = loaded.artifact;
   host.info(std::string(kId) + ": loaded " + arch_text(a.arch) + " from " + load_display_);
   ctx.set(kCurve, curve_table(a.training.value("history", Json::array())));
@@ -502,7 +514,49 @@ void ModelMlp::process_load(Context& ctx) {
                          {"best_epoch", a.training.value("best_epoch", Json())}});
 }
 
+void ModelMlp::randomize(MlpNet& net, MlpArtifact& artifact, const Host& host) const {
+  if (randomize_ == "none") return;
+  const auto L = static_cast<int64_t>(net.num_linear_layers());
+  if (randomize_ == "cascade" && randomize_layers_ > L)
+    throw Error(std::string(kId) + ": parameter 'randomize_layers' is " + std::to_string(randomize_layers_) +
+                " but the network " + arch_text(net.arch()) + " has " + std::to_string(L) +
+                " linear layers; use 1.." + std::to_string(L) + " (or randomize: all)");
+  const int64_t n = randomize_ == "all" ? L : randomize_layers_;
+  net.reinitialize(static_cast<size_t>(n), seed_);
+  Json layers = Json::array();
+  for (int64_t k = L - n; k < L; ++k) layers.push_back(k == L - 1 ? "output" : "hidden" + std::to_string(k + 1));
+  artifact.training["randomized"] = {{"mode", randomize_}, {"layers", layers}, {"seed", seed_},
+                                     {"init", "Glorot-uniform kernels, zero biases"}};
+  host.info(std::string(kId) + ": randomised (" + randomize_ + ") linear layer(s) " + layers.dump());
+}
+
+void ModelMlp::process_source(Context& ctx) {
+  const Host& host = ctx.host();
+  if (randomize_ == "none")
+    throw Error(std::string(kId) + ": input 'source' is connected but parameter 'randomize' is none; set randomize: "
+                "all or cascade (a plain copy of a model needs no node)");
+  if (ctx.connected(kTrain) || !load_.empty())
+    host.warn(std::string(kId) + ": input 'source' is connected, so 'train' and 'load' are ignored");
+  const Json info = ctx.model(kSource).info();
+  if (info.value("type_id", std::string()) != kId || !info.contains("artifact_dir"))
+    throw Error(std::string(kId) + ": input 'source' must be the model of a model.mlp node, got " +
+                info.value("type_id", std::string("a model without type_id")) +
+                "; randomise other models with their own component's randomize parameter");
+  set_compute_threads(static_cast<int>(threads_));
+  LoadedMlp loaded = load_artifact(info.at("artifact_dir").get<std::string>());
+  randomize(*loaded.net, loaded.artifact, host);
+  write_artifact(ctx.output_dir(kModel), loaded.artifact, *loaded.net);
+  const MlpArtifact& a = loaded.artifact;
+  ctx.set(kCurve, curve_table(a.training.value("history", Json::array())));
+  ctx.set_model(kModel, {{"type_id", kId},
+                         {"architecture", arch_text(a.arch)},
+                         {"feature_names", a.feature_names},
+                         {"classes", a.classes},
+                         {"randomized", a.training["randomized"]}});
+}
+
 void ModelMlp::process(Context& ctx) {
+  if (ctx.connected(kSource)) return process_source(ctx);
   if (!load_.empty()) return process_load(ctx);
   const Host& host = ctx.host();
   if (!ctx.connected(kTrain))
@@ -679,6 +733,7 @@ void ModelMlp::process(Context& ctx) {
                        {"stopped_early", report.stopped_early},
                        {"best_epoch", report.best_epoch},
                        {"history", history}};
+  randomize(net, artifact, host);
 
   const std::string dir = ctx.output_dir(kModel);
   write_artifact(dir, artifact, net);

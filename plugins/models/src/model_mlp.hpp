@@ -36,6 +36,7 @@ inline constexpr int kArtifactVersion = 1;
 struct LoadedMlp {
   MlpArtifact artifact;
   std::unique_ptr<MlpNet> net;
+  std::string dir;  // the artifact folder it came from
 };
 MlpArtifact read_artifact_json(const std::string& dir);
 LoadedMlp load_artifact(const std::string& dir);
@@ -147,6 +148,24 @@ class ModelMlp {
       "runs/<run>/nodes/<node>/model); relative paths are resolved against the experiment file. When set, nothing "
       "is trained: the model is copied from there and `train` may be left unconnected"};
 
+  static inline const Param<std::string> kRandomize =
+      Param<std::string>("randomize", "none",
+                         "Model-parameter randomisation for sanity checks of explanations (Adebayo et al. 2018): "
+                         "none; all = every linear layer re-initialised from the node's seed (independent "
+                         "randomisation); cascade = the top `randomize_layers` linear layers (output side first). "
+                         "Kernels are re-drawn Glorot-uniform and biases zeroed, as training initialises them; the "
+                         "standardisation is kept. Applied to the trained, loaded or `source` model")
+          .one_of({"none", "all", "cascade"});
+  static inline const Param<int64_t> kRandomizeLayers =
+      Param<int64_t>("randomize_layers", 1,
+                     "randomize: cascade: how many linear layers, counted from the output layer, are re-initialised "
+                     "(1 .. hidden layers + 1)")
+          .min(1);
+
+  static inline const Input kSource{
+      "source", MIEN_VALUE_MODEL,
+      "a model.mlp to copy and randomise instead of training (e.g. the trained node's `model`); needs `randomize`",
+      MIEN_PORT_OPTIONAL};
   static inline const Input kTrain{"train", MIEN_VALUE_TABLE,
                                    "training rows: FEATURE columns and a LABEL column (required unless `load` is set)",
                                    MIEN_PORT_OPTIONAL};
@@ -169,6 +188,12 @@ class ModelMlp {
 
  private:
   void process_load(Context& ctx);
+  void process_source(Context& ctx);
+  // Applies `randomize` to the net and records it in the artifact's training record.
+  void randomize(MlpNet& net, MlpArtifact& artifact, const Host& host) const;
+  std::string randomize_ = "none";
+  int64_t randomize_layers_ = 1;
+  uint64_t seed_ = 0;
   MlpArch arch_;                   // inputs/outputs filled in process()
   TrainOptions options_;
   double validation_split_;
