@@ -489,6 +489,43 @@ std::vector<EpochRecord> FaceApiNet::fine_tune(const Batch& train, const std::ve
   return history;
 }
 
+std::vector<std::string> FaceApiNet::randomize(int top, uint64_t seed) {
+  torch::NoGradGuard ng;
+  std::vector<std::string> names;
+  // Glorot uniform with Keras's fans (receptive field x input / output channels); a
+  // depthwise kernel [C,1,3,3] has fan_in 9C and fan_out 9 as Keras computes them.
+  auto glorot = [](torch::Tensor& t, double fan_in, double fan_out, std::mt19937_64& g) {
+    const double limit = std::sqrt(6.0 / (fan_in + fan_out));
+    std::vector<float> v(static_cast<size_t>(t.numel()));
+    for (float& x : v) x = static_cast<float>((2.0 * static_cast<double>(g() >> 11) * 0x1.0p-53 - 1.0) * limit);
+    t = torch::from_blob(v.data(), t.sizes(), torch::TensorOptions().dtype(torch::kFloat)).clone();
+  };
+  const int n = std::min(top, kLayers);
+  for (int i = 0; i < n; ++i) {
+    std::mt19937_64 g(seed ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(i + 1)));
+    if (i == 0) {
+      glorot(impl_->fc_w, static_cast<double>(kFeatures), static_cast<double>(impl_->fc_w.size(0)), g);
+      impl_->fc_b = torch::zeros_like(impl_->fc_b);
+      names.push_back("head");
+      continue;
+    }
+    const int block = kBlocks - 1 - (i - 1) / 4, pos = 3 - (i - 1) % 4;  // sep3 first
+    Block& b = impl_->blocks[block];
+    if (block == 0 && pos == 0) {
+      glorot(b.w0, 9.0 * static_cast<double>(b.w0.size(1)), 9.0 * static_cast<double>(b.w0.size(0)), g);
+      b.b0 = torch::zeros_like(b.b0);
+      names.push_back("block0.conv0");
+      continue;
+    }
+    Sep& sp = b.sep[pos];
+    glorot(sp.dw, 9.0 * static_cast<double>(sp.dw.size(0)), 9.0, g);
+    glorot(sp.pw, static_cast<double>(sp.pw.size(1)), static_cast<double>(sp.pw.size(0)), g);
+    sp.b = torch::zeros_like(sp.b);
+    names.push_back("block" + std::to_string(block) + ".sep" + std::to_string(pos));
+  }
+  return names;
+}
+
 std::vector<float> FaceApiNet::parameters_of(int block) const {
   std::vector<float> out;
   if (block == kBlocks) {

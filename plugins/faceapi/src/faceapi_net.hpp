@@ -109,6 +109,14 @@ class FaceApiNet {
                                      const Batch& val, const std::vector<int64_t>& val_labels,
                                      const FineTuneOptions& options, const FineTuneHooks& hooks);
 
+  // Model-parameter randomisation (Adebayo et al. 2018): re-initialises the top `top`
+  // layers, from the output down: head, block3 sep3..sep0, block2 ..., block0 sep3..sep1,
+  // block0 conv0 (17 in all), with Keras's defaults the network was trained from
+  // (Glorot-uniform kernels, zero biases). Layer i's draw depends on (seed, i) alone, so
+  // cascading one layer further leaves the layers above identical. Returns their names.
+  std::vector<std::string> randomize(int top, uint64_t seed);
+  static constexpr int kLayers = 17;
+
   // Every parameter of dense block `block` (or 4 = the head), flattened, for tests.
   std::vector<float> parameters_of(int block) const;
 

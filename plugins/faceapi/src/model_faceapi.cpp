@@ -238,11 +238,11 @@ std::unique_ptr<FaceApiModel> FaceApiModel::open_dir(const std::string& dir, int
   } catch (const std::exception& e) {
     throw Error(std::string(kId) + ": " + jp.string() + ": a field is missing or of the wrong type: " + e.what(), MIEN_ERR_IO);
   }
-  if (mode == "as_shipped") {
+  if (mode == "as_shipped" && !meta.contains("weights_sha256")) {  // randomised ones carry weights.pt
     FaceApiNet net = shipped_net(classes, dir);
     return std::make_unique<FaceApiModel>(std::move(net), meta);
   }
-  if (mode != "fine_tune") throw Error(std::string(kId) + ": " + jp.string() + ": unknown mode '" + mode + "'", MIEN_ERR_IO);
+  if (mode != "fine_tune" && mode != "as_shipped") throw Error(std::string(kId) + ": " + jp.string() + ": unknown mode '" + mode + "'", MIEN_ERR_IO);
   const fs::path wp = fs::path(dir) / kArtifactWeights;
   if (!fs::is_regular_file(wp)) throw Error(std::string(kId) + ": " + dir + " has no " + kArtifactWeights, MIEN_ERR_IO);
   const std::string bytes = read_file(wp);
@@ -272,6 +272,7 @@ Json FaceApiModel::info() const {
           {"classes", classes_},
           {"score", "logit"},
           {"mode", meta_.value("mode", std::string())},
+          {"randomized", meta_.value("randomized", Json())},
           {"cam_layers", kCamLayers},
           {"default_cam_layer", "block3"},
           {"layer_shapes", shapes},
@@ -321,7 +322,8 @@ ComponentInfo ModelFaceApiExpression::info() {
   return ComponentInfo(kId, 1, MIEN_KIND_MODEL,
                        "The face-api.js facial-expression CNN (LibTorch port of the pretrained network; "
                        "as shipped or fine-tuned), with input gradients and Grad-CAM layers")
-      .params(kMode, kClasses, kUnfreezeBlocks, kEpochs, kLearningRate, kBatchSize, kValidationSplit, kWeights)
+      .params(kMode, kClasses, kUnfreezeBlocks, kEpochs, kLearningRate, kBatchSize, kValidationSplit, kWeights,
+              kRandomize, kRandomizeLayers)
       .ports(kImages, kTable, kModel, kCurve)
       .model_capabilities(kCapabilities);
 }
@@ -345,6 +347,12 @@ ModelFaceApiExpression::ModelFaceApiExpression(const Setup& s) {
                     kManifestFile + " and " + kBinFile + ")",
                 MIEN_ERR_IO);
   threads_ = static_cast<int>(s.num_threads());
+  randomize_ = kRandomize.read(p);
+  randomize_layers_ = kRandomizeLayers.read(p);
+  seed_ = s.seed();
+  if (randomize_layers_ < 1 || randomize_layers_ > FaceApiNet::kLayers)
+    throw Error(std::string(kId) + ": parameter 'randomize_layers' must be in 1..17, got " +
+                std::to_string(randomize_layers_));
   for (size_t i = 0; i < classes_.size(); ++i)
     for (size_t j = 0; j < i; ++j)
       if (classes_[i] == classes_[j]) throw Error(std::string(kId) + ": parameter 'classes' names '" + classes_[i] + "' twice");
@@ -359,6 +367,22 @@ std::unique_ptr<Model> ModelFaceApiExpression::open(const ModelSetup& s) {
   return FaceApiModel::open_dir(s.artifact_dir(), static_cast<int>(s.num_threads()));
 }
 
+Json ModelFaceApiExpression::randomize(FaceApiNet& net, const Host& host) const {
+  const auto names = net.randomize(randomize_ == "all" ? FaceApiNet::kLayers : randomize_layers_, seed_);
+  host.info(std::string(kId) + ": randomised (" + randomize_ + ") " + Json(names).dump());
+  return Json{{"mode", randomize_}, {"layers", names}, {"seed", seed_},
+              {"init", "Glorot-uniform kernels, zero biases (Keras defaults)"}};
+}
+
+std::string ModelFaceApiExpression::save_weights(const FaceApiNet& net, const fs::path& wp) {
+  try {
+    net.save(wp.string());
+  } catch (const std::exception& e) {
+    throw Error(std::string(kId) + ": cannot write " + wp.string() + ": " + e.what(), MIEN_ERR_IO);
+  }
+  return sha256_hex(read_file(wp));
+}
+
 void ModelFaceApiExpression::process(Context& ctx) {
   set_compute_threads(threads_);
   if (mode_ == "fine_tune") return process_fine_tune(ctx);
@@ -371,13 +395,13 @@ void ModelFaceApiExpression::process_shipped(Context& ctx) {
   std::vector<std::string> classes;
   for (const auto& c : classes_.empty() ? kCanonicalOrder : classes_) classes.push_back(canonical(c));
   std::vector<int64_t> rows;
-  (void)shipped_net(classes, weights_dir_, &rows);  // checks and parses the weights now
+  FaceApiNet net = shipped_net(classes, weights_dir_, &rows);  // checks and parses the weights now
   const fs::path dir = ctx.output_dir(kModel);
   write_file(dir / kManifestFile, weights_dir_.empty() ? embedded_manifest() : read_file(fs::path(weights_dir_) / kManifestFile));
   write_file(dir / kBinFile, weights_dir_.empty() ? embedded_bin() : read_file(fs::path(weights_dir_) / kBinFile));
   std::vector<std::string> shipped_names;
   for (int64_t r : rows) shipped_names.push_back(kFaceApiClasses[static_cast<size_t>(r)]);
-  const Json meta = {{"format", kArtifactFormat},
+  Json meta = {{"format", kArtifactFormat},
                      {"format_version", kArtifactVersion},
                      {"type_id", kId},
                      {"mode", "as_shipped"},
@@ -386,10 +410,15 @@ void ModelFaceApiExpression::process_shipped(Context& ctx) {
                      {"weights", {{"manifest", {{"file", kManifestFile}, {"bytes", kManifestSize}, {"sha256", kManifestSha256}}},
                                   {"bin", {{"file", kBinFile}, {"bytes", kBinSize}, {"sha256", kBinSha256}}}}},
                      {"source", "npm @vladmandic/face-api 1.7.15 (MIT), third_party/face-api"}};
+  if (randomize_ != "none") {
+    meta["randomized"] = randomize(net, ctx.host());
+    meta["weights_sha256"] = save_weights(net, dir / kArtifactWeights);
+  }
   write_file(dir / kArtifactJson, meta.dump(1) + "\n");
   ctx.host().info(std::string(kId) + ": the shipped face-api.js network, classes " + join(classes));
   ctx.set(kCurve, curve_table({}));
-  ctx.set_model(kModel, {{"type_id", kId}, {"mode", "as_shipped"}, {"classes", classes}});
+  ctx.set_model(kModel, {{"type_id", kId}, {"mode", "as_shipped"}, {"classes", classes},
+                         {"randomized", meta.value("randomized", Json())}});
 }
 
 void ModelFaceApiExpression::process_fine_tune(Context& ctx) {
@@ -489,11 +518,8 @@ void ModelFaceApiExpression::process_fine_tune(Context& ctx) {
 
   const fs::path dir = ctx.output_dir(kModel);
   const fs::path wp = dir / kArtifactWeights;
-  try {
-    net.save(wp.string());
-  } catch (const std::exception& e) {
-    throw Error(std::string(kId) + ": cannot write " + wp.string() + ": " + e.what(), MIEN_ERR_IO);
-  }
+  const Json randomized = randomize_ != "none" ? randomize(net, host) : Json();
+  const std::string sha = save_weights(net, wp);
   Json hist = Json::array();
   for (const auto& r : history)
     hist.push_back({{"epoch", r.epoch},
@@ -506,7 +532,8 @@ void ModelFaceApiExpression::process_fine_tune(Context& ctx) {
                      {"type_id", kId},
                      {"mode", "fine_tune"},
                      {"classes", classes},
-                     {"weights_sha256", sha256_hex(read_file(wp))},
+                     {"weights_sha256", sha},
+                     {"randomized", randomized},
                      {"training", {{"unfreeze_blocks", options_.unfreeze_blocks},
                                    {"epochs", options_.epochs},
                                    {"learning_rate", options_.learning_rate},

@@ -5,6 +5,7 @@
 
 #include <mien/plugin.hpp>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -102,6 +103,18 @@ class ModelFaceApiExpression {
       "Folder holding face_expression_model-weights_manifest.json and face_expression_model.bin (checked by "
       "sha256); empty = the copy of third_party/face-api built into the plugin"};
 
+  static inline const Param<std::string> kRandomize =
+      Param<std::string>("randomize", "none",
+                         "Model-parameter randomisation for sanity checks of explanations (Adebayo et al. 2018): "
+                         "none; all = every layer re-initialised from the node's seed; cascade = the top "
+                         "`randomize_layers` layers (head, block3 sep3..sep0, block2 ..., block0 conv0: 17 in all). "
+                         "Keras's defaults the network was trained from: Glorot-uniform kernels, zero biases. Applied "
+                         "to the shipped or the fine-tuned network; the weights are written into the artifact")
+          .one_of({"none", "all", "cascade"});
+  static inline const Param<int> kRandomizeLayers =
+      Param<int>("randomize_layers", 1, "randomize: cascade: how many layers, from the output down, are re-initialised")
+          .range(1, 17);
+
   static inline const Input kImages{"images", MIEN_VALUE_IMAGE,
                                     "face crops, uint8 [N,H,W,C] (RGB, BGR or gray); needed by fine_tune",
                                     MIEN_PORT_OPTIONAL};
@@ -122,11 +135,16 @@ class ModelFaceApiExpression {
  private:
   void process_shipped(Context& ctx);
   void process_fine_tune(Context& ctx);
+  Json randomize(FaceApiNet& net, const Host& host) const;
+  static std::string save_weights(const FaceApiNet& net, const std::filesystem::path& wp);
   std::string mode_;
   std::vector<std::string> classes_;
   FineTuneOptions options_;
   double validation_split_ = 0.2;
   std::string weights_dir_;
+  std::string randomize_ = "none";
+  int randomize_layers_ = 1;
+  uint64_t seed_ = 0;
   int threads_ = 1;
 };
 
