@@ -26,6 +26,7 @@ std::string strip_prefix(const std::string& type_id) {
 // An attributions table, as far as this report needs it.
 struct Explainer {
   std::string name, type_id;
+  std::string explains;              // meta "output": probability, logit, ...; "" when unsaid
   std::vector<std::string> keys;     // id + explained class, per row
   std::vector<std::string> players;  // FEATURE columns
   std::vector<double> values;        // rows x players
@@ -62,6 +63,7 @@ Explainer read_explainer(const TableView& t, size_t index) {
     e.base = b->numbers();
     e.output = o->numbers();
   }
+  e.explains = meta.contains("output") && meta["output"].is_string() ? meta["output"].get<std::string>() : "";
   e.seconds = meta_number(meta, "seconds");
   e.model_rows = meta_number(meta, "model_rows");
   return e;
@@ -237,6 +239,26 @@ void CompareExplainers::process(Context& ctx) {
     }
     std::map<std::string, int64_t> ref_row;
     for (int64_t r = 0; r < R->rows; ++r) ref_row.emplace(R->keys[r], r);
+    // Errors only mean something when both explain the same quantity (integrated gradients
+    // explains the logit, exact Shapley the probability): same f(x) on every shared row, or
+    // the same meta "output" when a table has no output column.
+    bool same_quantity = true;
+    if (!e.output.empty() && !R->output.empty()) {
+      for (int64_t r = 0; r < e.rows && same_quantity; ++r) {
+        auto it = ref_row.find(e.keys[r]);
+        if (it != ref_row.end())
+          same_quantity = std::fabs(e.output[r] - R->output[it->second]) <=
+                          1e-4 * std::max(1.0, std::fabs(R->output[it->second]));
+      }
+    } else if (!e.explains.empty() && !R->explains.empty()) {
+      same_quantity = e.explains == R->explains;
+    }
+    if (!same_quantity) {
+      host.info(std::string(kWho) + ": " + e.name + " explains " + (e.explains.empty() ? "another output" : e.explains) +
+                ", the reference " + R->name + " " + (R->explains.empty() ? "another" : R->explains) +
+                ": its error columns stay empty (rank agreement still compares them)");
+      continue;
+    }
     double mx = 0, sum = 0;
     int64_t cells = 0;
     for (int64_t r = 0; r < e.rows; ++r) {
@@ -347,11 +369,12 @@ void CompareExplainers::process(Context& ctx) {
 
   // The table.
   const std::string at = "@" + std::to_string(n_);
-  std::vector<std::string> names, types;
+  std::vector<std::string> names, types, explains;
   std::vector<double> rows, secs, mrows;
   for (const auto& e : ex) {
     names.push_back(e.name);
     types.push_back(e.type_id);
+    explains.push_back(e.explains);
     rows.push_back(static_cast<double>(e.rows));
     secs.push_back(e.seconds);
     mrows.push_back(e.model_rows);
@@ -385,8 +408,11 @@ void CompareExplainers::process(Context& ctx) {
       {"model_rows", "model rows", "rows the explainer sent through the model (table meta 'model_rows')", &mrows},
   };
   Table t(static_cast<int64_t>(E));
-  t.add_strings("explainer", MIEN_ROLE_ID, names).add_strings("type_id", MIEN_ROLE_VALUE, types);
+  t.add_strings("explainer", MIEN_ROLE_ID, names)
+      .add_strings("type_id", MIEN_ROLE_VALUE, types)
+      .add_strings("explains", MIEN_ROLE_VALUE, explains);
   Json defs = Json::object();
+  defs["explains"] = "what the attributions explain (table meta 'output': probability, logit)";
   for (const auto& c : cols) {
     t.add_numbers(c.name, MIEN_ROLE_VALUE, *c.v);
     defs[c.name] = c.doc;
@@ -398,7 +424,7 @@ void CompareExplainers::process(Context& ctx) {
   // JSON rows.
   Json jrows = Json::array();
   for (size_t i = 0; i < E; ++i) {
-    Json r{{"explainer", names[i]}, {"type_id", types[i]}};
+    Json r{{"explainer", names[i]}, {"type_id", types[i]}, {"explains", explains[i]}};
     for (const auto& c : cols) r[c.name] = num((*c.v)[i]);
     jrows.push_back(r);
   }
@@ -409,11 +435,12 @@ void CompareExplainers::process(Context& ctx) {
   std::vector<const Col*> shown;
   for (const auto& c : cols)
     if (std::any_of(c.v->begin(), c.v->end(), [](double v) { return !std::isnan(v); })) shown.push_back(&c);
-  std::vector<std::string> header{"explainer"};
+  std::vector<std::string> header{"explainer", "explains"};
   for (const Col* c : shown) header.push_back(c->label);
   std::vector<std::vector<std::string>> mrows_text;
   for (size_t i = 0; i < E; ++i) {
-    std::vector<std::string> r{names[i] + (static_cast<int>(i) == ref ? " (reference)" : "")};
+    std::vector<std::string> r{names[i] + (static_cast<int>(i) == ref ? " (reference)" : ""),
+                               explains[i].empty() ? "n/a" : explains[i]};
     for (const Col* c : shown) r.push_back(format_number((*c->v)[i]));
     mrows_text.push_back(r);
   }
@@ -427,18 +454,18 @@ void CompareExplainers::process(Context& ctx) {
   Json hrows = Json::array();
   for (size_t i = 0; i < E; ++i) {
     std::vector<std::string> parts;
-    auto add = [&](const char* label, double v) {
-      if (!std::isnan(v)) parts.push_back(std::string(label) + " " + format_number(v));
+    auto add = [&](const std::string& label, double v) {
+      if (!std::isnan(v)) parts.push_back(label + " " + format_short(v));
     };
-    add(("fidelity" + at).c_str(), fid[i]);
-    add(("accuracy" + at).c_str(), acc[i]);
-    add("deletion AUC", del[i]);
+    add("fid" + at, fid[i]);
+    add("acc" + at, acc[i]);
+    add("del AUC", del[i]);
     if (static_cast<int>(i) != ref) {
-      add("Spearman", rho[i]);
+      add("rho", rho[i]);
       add("max err", max_err[i]);
     }
-    add("eff. gap", gap_max[i]);
-    if (!std::isnan(secs[i])) parts.push_back(format_number(secs[i]) + " s");
+    add("eff gap", gap_max[i]);
+    if (!std::isnan(secs[i])) parts.push_back(format_short(secs[i]) + " s");
     std::string value;
     for (const auto& p : parts) value += (value.empty() ? "" : ", ") + p;
     hrows.push_back({{"label", names[i] + (static_cast<int>(i) == ref ? " (ref)" : "")}, {"value", value}});

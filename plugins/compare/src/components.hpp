@@ -133,6 +133,8 @@ Flat flatten_table(const TableView& t);
 bool wildcard_match(const std::string& pattern, const std::string& text);
 // A number for a human: 4 significant digits, scientific below 1e-3; "n/a" for NaN.
 std::string format_number(double v);
+// Shorter, for headlines: 3 significant digits, scientific below 1e-3.
+std::string format_short(double v);
 // Fixed decimals; "n/a" for NaN.
 std::string format_fixed(double v, int digits);
 // A Markdown table (header, then rows; cells are escaped for '|').

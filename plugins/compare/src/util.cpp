@@ -140,6 +140,15 @@ std::string format_number(double v) {
   return buf;
 }
 
+std::string format_short(double v) {
+  if (std::isnan(v)) return "n/a";
+  char buf[64];
+  const double a = std::fabs(v);
+  if (a != 0 && (a < 1e-3 || a >= 1e6)) std::snprintf(buf, sizeof buf, "%.1e", v);
+  else std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
 std::string format_fixed(double v, int digits) {
   if (std::isnan(v)) return "n/a";
   char buf[64];

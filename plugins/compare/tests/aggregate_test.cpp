@@ -178,6 +178,8 @@ TEST(Helpers, WildcardsAndNumbers) {
   EXPECT_EQ(format_number(0), "0");
   EXPECT_EQ(format_number(std::nan("")), "n/a");
   EXPECT_EQ(format_number(123456), "1.235e+05");
+  EXPECT_EQ(mien::compare::format_short(0.93333333), "0.933");
+  EXPECT_EQ(mien::compare::format_short(0.00012345), "1.2e-04");
 }
 
 }  // namespace

@@ -29,6 +29,7 @@ mien::Table attributions(const std::string& explainer, const std::vector<std::ve
   t.add_numbers("output", MIEN_ROLE_VALUE, output);
   for (size_t f = 0; f < features.size(); ++f) t.add_numbers(features[f], MIEN_ROLE_FEATURE, {phi[0][f], phi[1][f]});
   meta["explainer"] = explainer;
+  if (!meta.contains("output")) meta["output"] = "probability";
   t.meta(meta);
   return t;
 }
@@ -125,7 +126,8 @@ TEST(CompareExplainers, OneRowPerExplainerWithHandComputedValues) {
 
   // Markdown: a header with the shown columns only (insertion is nowhere), the reference marked.
   const std::string md = r.text("text");
-  EXPECT_NE(md.find("| explainer | rows | fidelity@3 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| explainer | explains | rows | fidelity@3 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| kernel_shap | probability | 2 | 0.7 |"), std::string::npos) << md;
   EXPECT_NE(md.find("exact_shapley (reference)"), std::string::npos) << md;
   EXPECT_NE(md.find("top-2 overlap vs exact_shapley"), std::string::npos) << md;
   EXPECT_EQ(md.find("insertion"), std::string::npos) << md;
@@ -141,7 +143,12 @@ TEST(CompareExplainers, OneRowPerExplainerWithHandComputedValues) {
   EXPECT_EQ(h["rows"][0]["label"], "exact_shapley (ref)");
   EXPECT_EQ(h["rows"][1]["label"], "kernel_shap");
   EXPECT_EQ(h["rows"][1]["value"],
-            "fidelity@3 0.7, accuracy@3 0.55, deletion AUC 0.25, Spearman 0.9, max err 0.05, eff. gap 0.05, 0.5 s");
+            "fid@3 0.7, acc@3 0.55, del AUC 0.25, rho 0.9, max err 0.05, eff gap 0.05, 0.5 s");
+  // The reference row has no rho or error; its gap is rounding (0.2 + 0.1 - 0.05 vs 0.55 - 0.3).
+  const std::string ref_row = h["rows"][0]["value"];
+  EXPECT_EQ(ref_row.rfind("fid@3 0.75, acc@3 0.6, del AUC 0.2, eff gap ", 0), 0u) << ref_row;
+  EXPECT_EQ(ref_row.substr(ref_row.size() - 5), ", 2 s") << ref_row;
+  EXPECT_EQ(ref_row.find("rho"), std::string::npos) << ref_row;
 }
 
 TEST(CompareExplainers, SummariesAreMatchedByExplainerWhenListedInAnotherOrder) {
@@ -217,6 +224,22 @@ TEST(CompareExplainers, MissingDefaultReferenceWarnsButAGivenOneMustExist) {
                              "(kernel_shap, lime)"),
             std::string::npos)
       << bad.error();
+}
+
+TEST(CompareExplainers, NoErrorAgainstAReferenceThatExplainsAnotherQuantity) {
+  // Integrated gradients explains the logit: other outputs (2.0, 1.5) than the reference's
+  // probabilities, so its error cells stay empty while its efficiency gap is still its own:
+  // sums 0.5 and 0.4 against 2.0 - 1.6 = 0.4 and 1.5 - 1.0 = 0.5, gaps 0.1 and 0.1.
+  ComponentRunner<CompareExplainers> r;
+  r.add_input("attributions", exact());
+  r.add_input("attributions", attributions("explain.integrated_gradients", {{0.2, 0.2, 0.1}, {0.1, 0.1, 0.2}},
+                                           {1.6, 1.0}, {2.0, 1.5}, Json{{"output", "logit"}}));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const mien::TableView t = r.table("table");
+  EXPECT_EQ(t.get("explains").text(1), "logit");
+  EXPECT_TRUE(std::isnan(cell(t, "max_abs_error_vs_reference", 1)));
+  EXPECT_NEAR(cell(t, "efficiency_gap_mean", 1), 0.1, 1e-12);
+  EXPECT_TRUE(r.logged("integrated_gradients explains logit, the reference exact_shapley probability"));
 }
 
 TEST(CompareExplainers, ClearErrors) {
