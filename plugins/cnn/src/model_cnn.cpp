@@ -275,12 +275,45 @@ void restore(CnnNet& net, const std::vector<torch::Tensor>& s) {
   for (auto& b : net->buffers()) b.copy_(s[i++]);
 }
 
+// Model-parameter randomisation (Adebayo et al. 2018). Layers from the output down: fc,
+// then block K conv2 (+bn2), block K conv1 (+bn1), ..., block 1 conv1 (+bn1). Each layer is
+// re-initialised as at construction (reset_parameters: torch's Kaiming-uniform for conv and
+// linear, batch norm weight 1 / bias 0 / running statistics 0 and 1) from a generator seeded
+// by (seed, layer) alone, so cascading one layer further leaves the layers above identical.
+Json randomize_net(CnnNet& net, const std::string& mode, int64_t top, uint64_t seed) {
+  const int64_t L = 1 + 2 * static_cast<int64_t>(net->blocks.size());
+  if (mode == "cascade" && top > L)
+    throw Error(std::string(kId) + ": parameter 'randomize_layers' is " + std::to_string(top) + " but the network has " +
+                std::to_string(L) + " layers (fc and two convolutions per block); use 1.." + std::to_string(L) +
+                " (or randomize: all)");
+  const int64_t n = mode == "all" ? L : top;
+  torch::NoGradGuard g;
+  Json names = Json::array();
+  for (int64_t i = 0; i < n; ++i) {
+    torch::manual_seed(seed ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(i + 1)));
+    if (i == 0) {
+      net->fc->reset_parameters();
+      names.push_back("fc");
+      continue;
+    }
+    const int64_t b = static_cast<int64_t>(net->blocks.size()) - 1 - (i - 1) / 2;
+    const bool second = (i - 1) % 2 == 0;  // conv2 comes before conv1, from the top
+    torch::nn::Sequential& block = net->blocks[static_cast<size_t>(b)];
+    block->ptr(second ? 3 : 0)->as<torch::nn::Conv2dImpl>()->reset_parameters();
+    block->ptr(second ? 4 : 1)->as<torch::nn::BatchNorm2dImpl>()->reset_parameters();
+    names.push_back("block" + std::to_string(b + 1) + (second ? ".conv2" : ".conv1"));
+  }
+  return Json{{"mode", mode}, {"layers", names}, {"seed", seed},
+              {"init", "reset_parameters: Kaiming-uniform conv/linear, batch norm 1/0, running stats 0/1"}};
+}
+
 struct Loaded {
   Arch arch;
   std::vector<std::string> classes;
   std::vector<int64_t> image_shape;  // [H, W, C] of the training images
   Json training;
   CnnNet net{nullptr};
+  std::string dir;  // the artifact folder
 };
 
 Loaded load_artifact(const std::string& dir) {
@@ -295,6 +328,7 @@ Loaded load_artifact(const std::string& dir) {
   if (j.value("format_version", 0) != kFormatVersion)
     throw bad("format_version " + j.value("format_version", Json()).dump() + " is not supported");
   Loaded l;
+  l.dir = dir;
   try {
     const Json& a = j.at("architecture");
     l.arch.in_channels = a.at("in_channels").get<int64_t>();
@@ -347,6 +381,8 @@ class CnnModel : public Model {
             {"architecture", arch_json(l_.arch)},
             {"cam_layers", cams},
             {"cam_layout", "nchw"},
+            {"randomized", l_.training.value("randomized", Json())},
+            {"artifact_dir", l_.dir},  // lets a model.cnn node copy it (input `source`)
             {"default_cam_layer", cams.back()}};
   }
 
@@ -456,8 +492,8 @@ ComponentInfo ModelCnn::info() {
   return ComponentInfo(kId, 1, MIEN_KIND_MODEL,
                        "A CNN (conv-BN-ReLU blocks) trained from scratch on face images, with Grad-CAM layers")
       .params(kChannels, kHead, kDropout, kInputSize, kEpochs, kBatchSize, kLearningRate, kWeightDecay, kPatience,
-              kValidationSplit, kAugment, kClassWeights)
-      .ports(kImages, kTable, kValidationImages, kValidationTable, kModel, kCurve)
+              kValidationSplit, kAugment, kClassWeights, kRandomize, kRandomizeLayers)
+      .ports(kImages, kTable, kValidationImages, kValidationTable, kSource, kModel, kCurve)
       .model_capabilities(kCapabilities);
 }
 
@@ -494,10 +530,52 @@ ModelCnn::ModelCnn(const Setup& setup) {
   s_.balanced = kClassWeights.read(p) == "balanced";
   s_.seed = setup.seed();
   s_.threads = setup.num_threads();
+  s_.randomize = kRandomize.read(p);
+  s_.randomize_layers = kRandomizeLayers.read(p);
+  if (s_.randomize_layers < 1) throw Error(pre + "'randomize_layers' must be >= 1");
+}
+
+void ModelCnn::process_source(Context& ctx) {
+  const Host& host = ctx.host();
+  if (s_.randomize == "none")
+    throw Error(std::string(kId) + ": input 'source' is connected but parameter 'randomize' is none; set randomize: "
+                "all or cascade (a plain copy of a model needs no node)");
+  if (ctx.connected(kImages) || ctx.connected(kTable))
+    host.warn(std::string(kId) + ": input 'source' is connected, so the training images are ignored");
+  const Json info = ctx.model(kSource).info();
+  if (info.value("type_id", std::string()) != kId || !info.contains("artifact_dir"))
+    throw Error(std::string(kId) + ": input 'source' must be the model of a model.cnn node, got " +
+                info.value("type_id", std::string("a model without type_id")) +
+                "; randomise other models with their own component's randomize parameter");
+  at::set_num_threads(static_cast<int>(s_.threads));
+  const std::string src = info.at("artifact_dir").get<std::string>();
+  Loaded l = load_artifact(src);
+  Json j = read_json_file(fs::path(src) / kArtifactJson, kId);
+  j["training"]["randomized"] = randomize_net(l.net, s_.randomize, s_.randomize_layers, s_.seed);
+  l.net->eval();
+  const std::string dir = ctx.output_dir(kModel);
+  try {
+    torch::serialize::OutputArchive ar;
+    l.net->save(ar);
+    ar.save_to((fs::path(dir) / kArtifactWeights).string());
+  } catch (const std::exception& e) {
+    throw Error(std::string(kId) + ": cannot write the weights into " + dir + ": " + first_line(e.what()), MIEN_ERR_IO);
+  }
+  write_text_file(fs::path(dir) / kArtifactJson, j.dump(1) + "\n", kId);
+  host.info(std::string(kId) + ": randomised (" + s_.randomize + ") " + j["training"]["randomized"]["layers"].dump());
+  ctx.set(kCurve, curve_table(j["training"].value("history", Json::array())));
+  ctx.set_model(kModel, {{"type_id", kId},
+                         {"architecture", arch_text(l.arch)},
+                         {"classes", l.classes},
+                         {"randomized", j["training"]["randomized"]}});
 }
 
 void ModelCnn::process(Context& ctx) {
+  if (ctx.connected(kSource)) return process_source(ctx);
   const Host& host = ctx.host();
+  if (!ctx.connected(kImages) || !ctx.connected(kTable))
+    throw Error(std::string(kId) + ": connect 'images' and 'table' (the training data), or 'source' (a trained "
+                "model.cnn to randomise)");
   const TableView table = ctx.table(kTable);
   const TensorView images = ctx.tensor(kImages);
   check_images(images, kImages.name, kTable.name, table.num_rows());
@@ -690,7 +768,7 @@ void ModelCnn::process(Context& ctx) {
 
   // ---- the artifact ----
   const std::string dir = ctx.output_dir(kModel);
-  const Json training = {{"epochs", s_.epochs},
+  Json training = {{"epochs", s_.epochs},
                          {"batch_size", s_.batch_size},
                          {"learning_rate", s_.learning_rate},
                          {"weight_decay", s_.weight_decay},
@@ -707,6 +785,11 @@ void ModelCnn::process(Context& ctx) {
                          {"stopped_early", stopped_early},
                          {"best_epoch", best_epoch},
                          {"history", history}};
+  if (s_.randomize != "none") {
+    training["randomized"] = randomize_net(net, s_.randomize, s_.randomize_layers, s_.seed);
+    net->eval();
+    host.info(std::string(kId) + ": randomised (" + s_.randomize + ") " + training["randomized"]["layers"].dump());
+  }
   const Json artifact = {{"format", kFormat},
                          {"format_version", kFormatVersion},
                          {"type_id", kId},

@@ -93,10 +93,33 @@ class ModelCnn {
                          "none, or balanced: each image's loss weighted by rows / (classes * rows of its class)")
           .one_of({"none", "balanced"});
 
+  static inline const Param<std::string> kRandomize =
+      Param<std::string>("randomize", "none",
+                         "Model-parameter randomisation for sanity checks of explanations (Adebayo et al. 2018): "
+                         "none; all = every convolution, batch norm and the linear layer re-initialised from the "
+                         "node's seed; cascade = the top `randomize_layers` layers (fc, then each block's conv2+bn2, "
+                         "conv1+bn1, from the last block down). Re-initialised as at construction (torch's "
+                         "Kaiming-uniform, batch norm weight 1, bias 0, running statistics 0/1); the input "
+                         "normalisation is kept. Applied to the trained model or to `source`")
+          .one_of({"none", "all", "cascade"});
+  static inline const Param<int64_t> kRandomizeLayers =
+      Param<int64_t>("randomize_layers", 1,
+                     "randomize: cascade: how many layers, from the output down, are re-initialised (1 = fc; "
+                     "1 + 2 x blocks = all)")
+          .min(1);
+
+  static inline const Input kSource{
+      "source", MIEN_VALUE_MODEL,
+      "a model.cnn to copy and randomise instead of training (e.g. the trained node's `model`); needs `randomize`",
+      MIEN_PORT_OPTIONAL};
   static inline const Input kImages{"images", MIEN_VALUE_IMAGE,
-                                    "training images, uint8 [N, H, W, C] with C = 1 or 3"};
+                                    "training images, uint8 [N, H, W, C] with C = 1 or 3 (required unless `source` "
+                                    "is connected)",
+                                    MIEN_PORT_OPTIONAL};
   static inline const Input kTable{"table", MIEN_VALUE_TABLE,
-                                   "sample table beside the images (row i = image i) with a LABEL column"};
+                                   "sample table beside the images (row i = image i) with a LABEL column (required "
+                                   "unless `source` is connected)",
+                                   MIEN_PORT_OPTIONAL};
   static inline const Input kValidationImages{"validation_images", MIEN_VALUE_IMAGE,
                                               "validation images (optional; else validation_split of the training rows)",
                                               MIEN_PORT_OPTIONAL};
@@ -127,9 +150,12 @@ class ModelCnn {
     bool balanced = false;
     uint64_t seed = 0;
     uint32_t threads = 1;
+    std::string randomize = "none";
+    int64_t randomize_layers = 1;
   };
 
  private:
+  void process_source(Context& ctx);
   Settings s_;
 };
 

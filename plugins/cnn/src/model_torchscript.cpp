@@ -2,10 +2,13 @@
 // into the artifact folder, and serves predict / input_gradient / layer_gradient.
 #include "model_torchscript.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/script.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <map>
 
 #include "image_ops.hpp"
 
@@ -269,7 +272,7 @@ class TsRunner : public Model {
 ComponentInfo ModelTorchScript::info() {
   return ComponentInfo(kId, 1, MIEN_KIND_MODEL,
                        "A TorchScript image classifier trained elsewhere (torch.jit.save), checked and served")
-      .params(kPath, kInputSize, kChannels, kMean, kStd, kClasses, kCamLayer, kInputLayout)
+      .params(kPath, kInputSize, kChannels, kMean, kStd, kClasses, kCamLayer, kInputLayout, kRandomize, kRandomizeLayers)
       .ports(kModel)
       .model_capabilities(kCapabilities);
 }
@@ -287,23 +290,97 @@ ModelTorchScript::ModelTorchScript(const Setup& s) {
                {"std", kStd.read(p)},               {"classes", kClasses.read(p)},   {"cam_layer", kCamLayer.read(p)},
                {"input_layout", kInputLayout.read(p)}};
   threads_ = s.num_threads();
+  randomize_ = kRandomize.read(p);
+  randomize_layers_ = kRandomizeLayers.read(p);
+  seed_ = s.seed();
   at::set_num_threads(static_cast<int>(threads_));
   TsModel t = read_settings(settings_);
   load_and_check(t, path_, display_, true);
   settings_ = settings_json(t);
 }
 
+// Model-parameter randomisation of a TorchScript module. Its parameters are grouped by
+// the submodule that owns them (the name before the last '.'), in the module's parameter
+// order; the last `top` groups (or all) are re-initialised with PyTorch's defaults, each
+// from a generator seeded by (seed, group) alone.
+Json randomize_module(torch::jit::Module& m, const std::string& mode, int64_t top, uint64_t seed) {
+  std::vector<std::string> groups;
+  std::map<std::string, std::vector<std::pair<std::string, torch::Tensor>>> params;
+  for (const auto& p : m.named_parameters(true)) {
+    const auto dot = p.name.rfind('.');
+    const std::string owner = dot == std::string::npos ? "" : p.name.substr(0, dot);
+    if (params.find(owner) == params.end()) groups.push_back(owner);
+    params[owner].emplace_back(p.name.substr(dot == std::string::npos ? 0 : dot + 1), p.value);
+  }
+  const auto L = static_cast<int64_t>(groups.size());
+  if (L == 0) throw Error(std::string(kId) + ": parameter 'randomize': the module has no parameters to randomise");
+  if (mode == "cascade" && top > L)
+    throw Error(std::string(kId) + ": parameter 'randomize_layers' is " + std::to_string(top) + " but the module has " +
+                std::to_string(L) + " parameterised submodules; use 1.." + std::to_string(L) + " (or randomize: all)");
+  const int64_t n = mode == "all" ? L : top;
+  torch::NoGradGuard g;
+  Json names = Json::array();
+  for (int64_t i = 0; i < n; ++i) {
+    const std::string& owner = groups[static_cast<size_t>(L - 1 - i)];
+    at::Generator gen = at::detail::createCPUGenerator(seed ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(i + 1)));
+    auto& ps = params[owner];
+    // fan_in from the group's first weight of two or more dimensions ([out, in, ...]);
+    // a group of 1-D parameters only is a norm layer (weight 1, bias 0).
+    int64_t fan_in = 0;
+    for (auto& [name, t] : ps)
+      if (t.dim() >= 2 && fan_in == 0) fan_in = t.numel() / t.size(0);
+    const bool norm = fan_in == 0;
+    for (auto& [name, t] : ps) {
+      if (t.dim() >= 2) {
+        const double bound = 1.0 / std::sqrt(static_cast<double>(t.numel() / t.size(0)));  // kaiming_uniform(a=sqrt(5))
+        t.uniform_(-bound, bound, gen);
+      } else if (!norm) {
+        const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));  // a bias, as nn.Linear / nn.Conv2d
+        t.uniform_(-bound, bound, gen);
+      } else if (name == "weight") {
+        t.fill_(1.0);
+      } else {
+        t.zero_();
+      }
+    }
+    if (norm) {  // running statistics of a norm layer back to their initial values
+      for (const auto& b : m.named_buffers(true)) {
+        if (b.name == owner + ".running_mean") b.value.zero_();
+        if (b.name == owner + ".running_var") b.value.fill_(1.0);
+      }
+    }
+    names.push_back(owner.empty() ? "(top level)" : owner);
+  }
+  return Json{{"mode", mode}, {"layers", names}, {"seed", seed},
+              {"init", "PyTorch defaults: Kaiming-uniform (a = sqrt(5)) weights, U(+-1/sqrt(fan_in)) biases, norm "
+                       "layers 1/0"}};
+}
+
 void ModelTorchScript::process(Context& ctx) {
   const std::string dir = ctx.output_dir(kModel);
-  std::error_code ec;
-  fs::copy_file(path_, fs::path(dir) / kModule, fs::copy_options::overwrite_existing, ec);
-  if (ec) throw Error(std::string(kId) + ": cannot copy " + display_ + " into " + dir + ": " + ec.message(), MIEN_ERR_IO);
+  Json randomized;
+  if (randomize_ == "none") {
+    std::error_code ec;
+    fs::copy_file(path_, fs::path(dir) / kModule, fs::copy_options::overwrite_existing, ec);
+    if (ec) throw Error(std::string(kId) + ": cannot copy " + display_ + " into " + dir + ": " + ec.message(), MIEN_ERR_IO);
+  } else {
+    torch::jit::Module m = torch::jit::load(path_);
+    randomized = randomize_module(m, randomize_, randomize_layers_, seed_);
+    try {
+      m.save((fs::path(dir) / kModule).string());
+    } catch (const std::exception& e) {
+      throw Error(std::string(kId) + ": cannot write the randomised module into " + dir + ": " + first_line(e.what()),
+                  MIEN_ERR_IO);
+    }
+    ctx.host().info(std::string(kId) + ": randomised (" + randomize_ + ") " + randomized["layers"].dump());
+  }
   Json j = {{"format", "mien.torchscript"}, {"format_version", 1}, {"type_id", kId},
-            {"source", path_},              {"module", kModule},    {"settings", settings_}};
+            {"source", path_},              {"module", kModule},    {"settings", settings_},
+            {"randomized", randomized}};
   write_text_file(fs::path(dir) / kJson, j.dump(1) + "\n", kId);
   ctx.host().info(std::string(kId) + ": copied " + display_ + " (" + std::to_string(settings_["classes"].size()) +
                   " classes)");
-  ctx.set_model(kModel, {{"type_id", kId}, {"source", path_}, {"classes", settings_["classes"]}});
+  ctx.set_model(kModel, {{"type_id", kId}, {"source", path_}, {"classes", settings_["classes"]}, {"randomized", randomized}});
 }
 
 std::unique_ptr<Model> ModelTorchScript::open(const ModelSetup& setup) {

@@ -53,8 +53,25 @@ class ModelTorchScript {
       Param<std::string>("input_layout", "nchw", "Tensor layout the module's forward takes: nchw or nhwc")
           .one_of({"nchw", "nhwc"});
 
+  static inline const Param<std::string> kRandomize =
+      Param<std::string>("randomize", "none",
+                         "Model-parameter randomisation for sanity checks of explanations (Adebayo et al. 2018): "
+                         "none; all = every parameterised submodule re-initialised from the node's seed; cascade = "
+                         "the last `randomize_layers` parameterised submodules (in the module's parameter order, "
+                         "output side first). PyTorch's default initialisation: weights of 2+ dimensions "
+                         "Kaiming-uniform (a = sqrt(5)), their biases U(+-1/sqrt(fan_in)); 1-D weights (norm "
+                         "layers) 1, their biases 0, running statistics 0/1. The randomised module is saved into "
+                         "the artifact")
+          .one_of({"none", "all", "cascade"});
+  static inline const Param<int64_t> kRandomizeLayers =
+      Param<int64_t>("randomize_layers", 1,
+                     "randomize: cascade: how many parameterised submodules, from the output down, are "
+                     "re-initialised")
+          .min(1);
+
   static inline const Output kModel{"model", MIEN_VALUE_MODEL,
-                                    "the model: module.pt (a copy of the file) and torchscript.json (the settings)"};
+                                    "the model: module.pt (a copy of the file, randomised if asked) and "
+                                    "torchscript.json (the settings)"};
 
   static constexpr uint64_t kCapabilities = MIEN_CAP_PREDICT | MIEN_CAP_INPUT_GRADIENT | MIEN_CAP_LAYER_GRADIENT;
 
@@ -65,6 +82,9 @@ class ModelTorchScript {
 
  private:
   Json settings_;
+  std::string randomize_ = "none";
+  int64_t randomize_layers_ = 1;
+  uint64_t seed_ = 0;
   std::string path_, display_;
   uint32_t threads_ = 1;
 };

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "cnn_host.hpp"
 #include "model_torchscript.hpp"
@@ -252,3 +253,39 @@ TEST(ModelTorchScript, RelativePathsAreResolvedAgainstTheExperimentFolder) {
 }
 
 }  // namespace
+
+TEST(ModelTorchScript, RandomizeReinitialisesTheTopSubmodulesAndSavesAValidModule) {
+  TempDir dir;
+  const std::string path = save_module(dir, "sequential");
+  auto params_of = [](const std::string& file) {
+    std::map<std::string, torch::Tensor> out;
+    for (const auto& p : torch::jit::load(file).named_parameters(true)) out[p.name] = p.value.clone();
+    return out;
+  };
+  const auto original = params_of(path);
+  Runner top(params(path, {{"cam_layer", "features"}, {"randomize", "cascade"}, {"randomize_layers", 1}}), 5);
+  Runner all(params(path, {{"cam_layer", "features"}, {"randomize", "all"}}), 5);
+  ASSERT_EQ(top.run(), MIEN_OK) << top.error();
+  ASSERT_EQ(all.run(), MIEN_OK) << all.error();
+  const auto p_top = params_of((fs::path(top.output_dir("model")) / "module.pt").string());
+  const auto p_all = params_of((fs::path(all.output_dir("model")) / "module.pt").string());
+  // cascade 1: only the head (the last parameterised submodule) changes.
+  EXPECT_TRUE(torch::equal(p_top.at("features.w"), original.at("features.w")));
+  EXPECT_TRUE(torch::equal(p_top.at("features.b"), original.at("features.b")));
+  EXPECT_FALSE(torch::equal(p_top.at("head.w"), original.at("head.w")));
+  EXPECT_FALSE(torch::equal(p_all.at("features.w"), original.at("features.w")));
+  // Same seed: the head draws the same whatever the depth; PyTorch's default bounds.
+  EXPECT_TRUE(torch::equal(p_all.at("head.w"), p_top.at("head.w")));
+  EXPECT_LE(p_all.at("features.w").abs().max().item<double>(), 1.0 / 3.0 + 1e-6);  // 1/sqrt(1*3*3)
+  EXPECT_LE(p_all.at("features.b").abs().max().item<double>(), 1.0 / 3.0 + 1e-6);
+  // Still a model: probabilities, layer gradients; the artifact says what was reset.
+  HostedModel m(descriptor(), all.output_dir("model"));
+  ASSERT_EQ(m.status(), MIEN_OK) << m.error();
+  const std::vector<float> x = images(3, 8, 2);
+  const auto p = m.model().predict(mien::Tensor::from<float>({3, 8, 8, 1}, x)).view().to_vector<float>();
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(p[i * 3] + p[i * 3 + 1] + p[i * 3 + 2], 1.0, 1e-5);
+  const auto l = m.model().layer_gradient("features", mien::Tensor::from<float>({3, 8, 8, 1}, x), {0, 1, 2});
+  EXPECT_EQ(l.activations.shape(), (std::vector<int64_t>{3, 4, 8, 8}));
+  EXPECT_EQ(all.json("model")["randomized"]["layers"], Json({"head", "features"}));
+  EXPECT_NE(error_of(params(path, {{"randomize", "cascade"}, {"randomize_layers", 3}})).find("1..2"), std::string::npos);
+}
