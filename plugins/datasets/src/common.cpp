@@ -56,44 +56,6 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
   return out;
 }
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-std::string closest_name(const std::string& name, const std::vector<std::string>& candidates) {
-  const std::string lname = lower(name);
-  for (const auto& c : candidates)
-    if (lower(c) == lname) return c;
-  std::string best;
-  size_t best_d = std::string::npos;
-  for (const auto& c : candidates) {
-    const size_t d = edit_distance(lname, lower(c));
-    if (d < best_d) {
-      best_d = d;
-      best = c;
-    }
-  }
-  // One edit for codes of up to 3 characters (AF, S, 01), else 2 or a third of the name.
-  const size_t limit = name.size() <= 3 ? 1 : std::max<size_t>(2, name.size() / 3);
-  if (best.empty() || best_d > limit) return "";
-  return best;
-}
-
-std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates) {
-  const std::string best = closest_name(name, candidates);
-  return best.empty() ? "" : "; did you mean '" + best + "'?";
-}
-
 // ---- parameters -----------------------------------------------------------------------
 
 Json class_map_schema() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <mien/plugin.hpp>
+#include <mien/suggest.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -31,12 +32,9 @@ std::string upper(std::string s);
 std::string trim(const std::string& s);
 std::string join(const std::vector<std::string>& v, const std::string& sep = ", ");
 
-size_t edit_distance(const std::string& a, const std::string& b);
-// The candidate closest to `name` when it is close enough to be a likely typo (a
-// case-insensitive match always is; short names allow one edit), else "".
-std::string closest_name(const std::string& name, const std::vector<std::string>& candidates);
-// "; did you mean 'fear'?" when a close candidate exists, else "".
-std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates);
+// Misspelt names: mien::closest_name and mien::did_you_mean from the SDK.
+using mien::closest_name;
+using mien::did_you_mean;
 
 // ---- parameters -----------------------------------------------------------------------
 

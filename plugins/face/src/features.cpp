@@ -2,6 +2,8 @@
 #include <cmath>
 #include <map>
 
+#include <mien/suggest.hpp>
+
 #include "common.hpp"
 #include "components.hpp"
 #include "mien_face/alignment.hpp"
@@ -11,29 +13,10 @@ namespace mien::face {
 
 namespace {
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-std::string closest_feature(const std::string& name) {
-  std::string best;
-  size_t best_d = std::string::npos;
-  for (const auto& f : geometric_features()) {
-    const size_t d = edit_distance(name, f.name);
-    if (d < best_d) {
-      best_d = d;
-      best = f.name;
-    }
-  }
-  return best;
+std::vector<std::string> feature_names() {
+  std::vector<std::string> names;
+  for (const auto& f : geometric_features()) names.push_back(f.name);
+  return names;
 }
 
 }  // namespace
@@ -58,8 +41,8 @@ FeaturesGeometric::FeaturesGeometric(const Setup& s) {
     for (const auto& name : names) {
       const int k = geometric_feature_index(name);
       if (k < 0)
-        throw Error("parameter 'features': unknown geometric feature '" + name + "'; did you mean '" +
-                    closest_feature(name) + "'? (the 40 names are listed in plugins/face/README.md)");
+        throw Error("parameter 'features': unknown geometric feature '" + name + "'" +
+                    did_you_mean(name, feature_names()) + " (the 40 names are listed in plugins/face/README.md)");
       if (seen[name]++) throw Error("parameter 'features': '" + name + "' is listed twice");
       selected_.push_back(k);
     }

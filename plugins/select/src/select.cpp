@@ -1,4 +1,5 @@
 // select.rfe, select.sequential, select.importance_topk, select.columns.
+#include <mien/suggest.hpp>
 #include <mien_face/geometric.hpp>
 
 #include <algorithm>
@@ -13,29 +14,10 @@ namespace mien::select {
 
 namespace {
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
+// The SDK's suggestion, or else the first FEATURE columns so the user sees what exists.
 std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_d = std::string::npos;
-  for (const auto& c : candidates) {
-    const size_t d = edit_distance(name, c);
-    if (d < best_d) {
-      best_d = d;
-      best = c;
-    }
-  }
-  if (!best.empty() && best_d <= std::max<size_t>(2, name.size() / 3)) return "; did you mean '" + best + "'?";
+  const std::string suggestion = mien::did_you_mean(name, candidates);
+  if (!suggestion.empty()) return suggestion;
   std::string list;
   for (size_t i = 0; i < candidates.size() && i < 12; ++i) list += (i ? ", " : "") + candidates[i];
   if (candidates.size() > 12) list += ", ...";

@@ -6,45 +6,8 @@
 
 namespace mien::tabular {
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-static std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string closest_name(const std::string& name, const std::vector<std::string>& candidates) {
-  const std::string lname = lower(name);
-  for (const auto& c : candidates)
-    if (lower(c) == lname) return c;
-  std::string best;
-  size_t best_d = std::string::npos;
-  for (const auto& c : candidates) {
-    const size_t d = edit_distance(lname, lower(c));
-    if (d < best_d) {
-      best_d = d;
-      best = c;
-    }
-  }
-  // Up to 2 edits, or a third of the name for long names.
-  if (best.empty() || best_d > std::max<size_t>(2, name.size() / 3)) return "";
-  return best;
-}
-
 std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates) {
-  const std::string best = closest_name(name, candidates);
+  const std::string best = mien::closest_name(name, candidates);
   if (!best.empty()) return "; did you mean '" + best + "'?";
   std::string list;
   for (size_t i = 0; i < candidates.size() && i < 20; ++i) list += (i ? ", " : "") + candidates[i];

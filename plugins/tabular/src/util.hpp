@@ -3,6 +3,7 @@
 #pragma once
 
 #include <mien/plugin.hpp>
+#include <mien/suggest.hpp>
 
 #include <cstdint>
 #include <random>
@@ -12,14 +13,8 @@
 
 namespace mien::tabular {
 
-// Levenshtein distance (insertions, deletions, substitutions cost 1).
-size_t edit_distance(const std::string& a, const std::string& b);
-
-// The candidate closest to `name` when it is close enough to be a likely typo
-// (a case-insensitive match always is), else "".
-std::string closest_name(const std::string& name, const std::vector<std::string>& candidates);
-
-// "; did you mean 'emotion'?" when a close candidate exists, else " (columns: a, b, c)".
+// "; did you mean 'emotion'?" when a close candidate exists (mien::closest_name), else
+// " (columns: a, b, c)".
 std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates);
 
 // Deterministic random numbers. std::mt19937_64's raw output is fixed by the C++
