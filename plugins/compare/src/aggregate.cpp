@@ -67,7 +67,7 @@ ComponentInfo Aggregate::info() {
   return ComponentInfo("report.aggregate", 1, MIEN_KIND_REPORT,
                        "Mean ± standard deviation (n, min, max) of every numeric field over several summaries or "
                        "tables, e.g. the seeds or folds of a matrix")
-      .params(kFields, kTitle, kDigits)
+      .params(kFields, kTitle, kDigits, kLabels)
       .ports(kItems, kTable, kSummary, kText, kHeadline);
 }
 
@@ -75,6 +75,13 @@ Aggregate::Aggregate(const Setup& s)
     : fields_(kFields.read(s.params())), title_(kTitle.read(s.params())), digits_(kDigits.read(s.params())) {
   for (const auto& f : fields_)
     if (f.empty()) throw Error(std::string(kWho) + ": parameter 'fields' holds an empty name");
+  const Json labels = kLabels.read(s.params());
+  for (auto it = labels.begin(); it != labels.end(); ++it) {
+    if (!it.value().is_string())
+      throw Error(std::string(kWho) + ": parameter 'labels': the label of '" + it.key() + "' must be text, got " +
+                  it.value().dump());
+    labels_[it.key()] = it.value().get<std::string>();
+  }
 }
 
 void Aggregate::process(Context& ctx) {
@@ -204,9 +211,17 @@ void Aggregate::process(Context& ctx) {
   summary["item_kinds"] = kinds;
   summary["fields"] = jfields;
 
+  // Labels for people; a label naming no chosen field is most likely a typo.
+  for (const auto& [field, label] : labels_)
+    if (std::find(names.begin(), names.end(), field) == names.end())
+      host.warn(std::string(kWho) + ": parameter 'labels' names '" + field + "', which is not among the fields shown");
+  auto label_of = [&](const std::string& f) {
+    auto it = labels_.find(f);
+    return it == labels_.end() ? f : it->second;
+  };
   std::vector<std::vector<std::string>> rows;
   for (size_t i = 0; i < names.size(); ++i)
-    rows.push_back({names[i], std::to_string(static_cast<int64_t>(ns[i])), format_fixed(means[i], digits_),
+    rows.push_back({label_of(names[i]), std::to_string(static_cast<int64_t>(ns[i])), format_fixed(means[i], digits_),
                     format_fixed(sds[i], digits_), format_fixed(mins[i], digits_), format_fixed(maxs[i], digits_)});
   const std::string title =
       !title_.empty() ? title_ : "mean ± std over " + std::to_string(runs) + " run" + (runs == 1 ? "" : "s");
@@ -217,7 +232,7 @@ void Aggregate::process(Context& ctx) {
   Json hrows = Json::array();
   const size_t shown = fields_.empty() ? std::min<size_t>(12, names.size()) : names.size();
   for (size_t i = 0; i < shown; ++i)
-    hrows.push_back({{"label", names[i]},
+    hrows.push_back({{"label", label_of(names[i])},
                      {"value", pm[i] + " (n = " + std::to_string(static_cast<int64_t>(ns[i])) + ", " +
                                    format_fixed(mins[i], digits_) + " to " + format_fixed(maxs[i], digits_) + ")"}});
 

@@ -10,6 +10,7 @@
 
 #include <mien/plugin.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,11 @@ class Aggregate {
   static inline const Param<std::string> kTitle{"title", "", "Headline title (\"\" = \"mean ± std over N runs\")"};
   static inline const Param<int> kDigits =
       Param<int>("digits", 3, "Decimals in mean_pm_std, the Markdown and the headline").range(0, 12);
+  static inline const Param<Json> kLabels =
+      Param<Json>("labels", Json::object(),
+                  "Display names for fields in the Markdown and the headline, e.g. {\"accuracy@5\": \"explanation "
+                  "accuracy@5\"} (the table and JSON keep the field names)")
+          .json_schema(Json{{"type", "object"}, {"additionalProperties", {{"type", "string"}}}});
 
   static ComponentInfo info();
   explicit Aggregate(const Setup& s);
@@ -116,6 +122,7 @@ class Aggregate {
 
  private:
   std::vector<std::string> fields_;
+  std::map<std::string, std::string> labels_;
   std::string title_;
   int digits_;
 };

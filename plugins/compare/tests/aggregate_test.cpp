@@ -140,6 +140,16 @@ TEST(Aggregate, WildcardsPartialFieldsAndEveryField) {
   EXPECT_NEAR(all.table("table").get("std").number(1), std::sqrt(8.0), 1e-12);
 }
 
+TEST(Aggregate, LabelsRenameRowsForPeopleOnly) {
+  ComponentRunner<Aggregate> r({{"fields", {"accuracy@5"}}, {"labels", {{"accuracy@5", "explanation accuracy@5"}, {"nope", "x"}}}});
+  r.add_input("items", fidelity_summary(0.7, 40)).add_input("items", fidelity_summary(0.8, 40));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  EXPECT_EQ(r.table("table").get("field").text(0), "accuracy@5");
+  EXPECT_EQ(r.json("headline")["rows"][0]["label"], "explanation accuracy@5");
+  EXPECT_NE(r.text("text").find("| explanation accuracy@5 | 2 | 0.650 | 0.071 |"), std::string::npos) << r.text("text");
+  EXPECT_TRUE(r.logged("parameter 'labels' names 'nope'"));
+}
+
 TEST(Aggregate, ClearErrors) {
   {
     ComponentRunner<Aggregate> r({{"fields", {"acuracy"}}});
