@@ -80,7 +80,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;c
 header{background:#2d3e50;color:#fff;padding:16px 28px}header h1{margin:0;font-size:22px}
 main{padding:8px 28px 40px;max-width:1100px}section{background:#fff;border:1px solid #ddd;border-radius:6px;padding:12px 18px;margin:16px 0}
 h2{font-size:18px;margin:4px 0 10px}.faces{display:flex;flex-wrap:wrap;gap:12px}
-.face{border:1px solid #ccc;border-radius:6px;padding:8px;width:340px;background:#fff}.face img{max-width:100%;display:block;margin:4px 0}
+.face{border:1px solid #ccc;border-radius:6px;padding:8px;width:320px;background:#fff}.face img{max-width:100%;display:block;margin:4px 0}
 .face pre{white-space:pre-wrap;font-size:12px;background:#f6f6f6;padding:6px}
 table.likert{border-collapse:collapse;font-size:14px;margin:8px 0}table.likert td,table.likert th{border:1px solid #ddd;padding:4px 6px}
 table.likert th{background:#f2f2f2;font-weight:normal;font-size:12px;width:80px}table.likert td.c{text-align:center}
