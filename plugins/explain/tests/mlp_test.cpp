@@ -217,6 +217,26 @@ TEST(Mlp, LimeStandardErrorsCoverTheTrueError) {
   EXPECT_LT(share, 0.995);  // SEs that are far too large would pass everything
 }
 
+// Gradient SHAP (expected gradients) is a Monte Carlo mean: its standard errors must cover
+// the distance to the same estimator at 100x the draws about 95 % of the time.
+TEST(Mlp, GradientShapStandardErrorsCoverTheTrueError) {
+  Mlp model(small_spec(6, 13));
+  const auto xs = random_rows(5, 6, 83), bg = random_rows(30, 6, 84);
+  auto ref = run<GradientShap>(Json{{"target", "all"}, {"nsamples", 40000}}, model, xs, bg, 1000);
+  const auto truth = features_of(run_ok(ref));
+  int in = 0, total = 0;
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    auto r = run<GradientShap>(Json{{"target", "all"}, {"nsamples", 400}}, model, xs, bg, seed);
+    const auto v = features_of(run_ok(r));
+    const auto se = features_of(r->table("standard_errors"));
+    for (size_t i = 0; i < v.size(); ++i, ++total) in += std::fabs(v[i] - truth[i]) <= 2 * se[i];
+  }
+  const double share = static_cast<double>(in) / total;
+  std::cout << "gradient SHAP: share within 2 SE " << share << " (" << total << " values)\n";
+  EXPECT_GT(share, 0.88);
+  EXPECT_LT(share, 0.995);
+}
+
 // Every explainer's meta data carries the wall time and the rows it sent to the model.
 TEST(Mlp, EveryExplainerRecordsTimeAndModelRows) {
   Mlp model(small_spec());
