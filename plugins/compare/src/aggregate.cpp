@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 
+#include <mien/suggest.hpp>
+
 #include "components.hpp"
 
 namespace mien::compare {
@@ -16,18 +18,6 @@ const double kNaN = std::numeric_limits<double>::quiet_NaN();
 const char* const kWho = "report.aggregate";
 
 Json num(double v) { return std::isnan(v) ? Json() : Json(v); }
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 // One input, flattened, with the kind of thing it is ("fidelity", "classification", ...).
 struct Item {
@@ -148,21 +138,12 @@ void Aggregate::process(Context& ctx) {
           if (taken.insert(name).second) chosen.push_back(name);
         }
       if (hits == 0) {
-        std::string best;
-        size_t best_d = std::string::npos;
-        for (const auto& name : order) {
-          const size_t d = edit_distance(pattern, name);
-          if (d < best_d) {
-            best_d = d;
-            best = name;
-          }
-        }
         std::string some;
         for (size_t i = 0; i < order.size() && i < 25; ++i) some += (i ? ", " : "") + order[i];
         if (order.size() > 25) some += ", ... (" + std::to_string(order.size()) + " in all)";
+        const std::string hint = did_you_mean(pattern, order);
         throw Error(std::string(kWho) + ": parameter 'fields': no item has a field '" + pattern + "'" +
-                    (best_d <= std::max<size_t>(2, pattern.size() / 3) ? "; did you mean '" + best + "'?" : "") +
-                    " The fields are: " + some);
+                    (hint.empty() ? "." : hint) + " The fields are: " + some);
       }
     }
   }
