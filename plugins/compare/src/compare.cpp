@@ -8,6 +8,8 @@
 #include <map>
 #include <set>
 
+#include <mien/suggest.hpp>
+
 #include "components.hpp"
 
 namespace mien::compare {
@@ -199,9 +201,13 @@ void CompareExplainers::process(Context& ctx) {
       if (ex[i].name == reference_) ref = static_cast<int>(i);
     for (uint32_t i = 0; i < T && ref < 0; ++i)
       if (ex[i].type_id == reference_ || strip_prefix(ex[i].type_id) == reference_) ref = static_cast<int>(i);
-    if (ref < 0 && !reference_is_default_)
+    if (ref < 0 && !reference_is_default_) {
+      std::vector<std::string> candidates;
+      for (const auto& e : ex) candidates.push_back(e.name);
       throw Error(std::string(kWho) + ": parameter 'reference' is '" + reference_ + "', which is none of the " +
-                  "explainers compared (" + all_names + "); name one of them, or \"\" for no reference");
+                  "explainers compared (" + all_names + ")" + did_you_mean(reference_, candidates) +
+                  " Name one of them, or \"\" for no reference");
+    }
     if (ref < 0)
       host.warn(std::string(kWho) + ": no exact_shapley among the explainers (" + all_names +
                 "); set 'reference' to compare against another one. The reference columns stay empty");

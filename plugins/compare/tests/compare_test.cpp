@@ -217,6 +217,11 @@ TEST(CompareExplainers, MissingDefaultReferenceWarnsButAGivenOneMustExist) {
   EXPECT_NEAR(cell(r.table("table"), "efficiency_gap_max", 1), 0.15, 1e-12);
   EXPECT_EQ(r.json("headline")["title"], "Explainers compared on 2 rows");
 
+  ComponentRunner<CompareExplainers> typo({{"reference", "kernel_shp"}});
+  typo.add_input("attributions", kernel()).add_input("attributions", lime());
+  EXPECT_NE(typo.run(), MIEN_OK);
+  EXPECT_NE(typo.error().find("(kernel_shap, lime); did you mean 'kernel_shap'?"), std::string::npos) << typo.error();
+
   ComponentRunner<CompareExplainers> bad({{"reference", "deep_shap"}});
   bad.add_input("attributions", kernel()).add_input("attributions", lime());
   EXPECT_NE(bad.run(), MIEN_OK);
