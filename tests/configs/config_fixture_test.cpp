@@ -286,7 +286,7 @@ TEST_F(ConfigFixture, PaperKdefRunsWholeOnAKdefLayoutFixture) {
   // paper_kdef_search.yaml on the same copy and cache: the front end comes from the cache,
   // the (shrunk) Hyperband search, RFE and the final MLPs run
   ASSERT_EQ(mien("KDEF_ROOT='" + (dir_ / "KDEF_copy").string() + "'", kConfigs + "/paper_kdef_search.yaml", "search",
-                 {"vars.search_epochs=3", "vars.search_iterations=1", "vars.epochs=30"}),
+                 {"vars.search_epochs=3", "vars.search_iterations=1", "vars.epochs=30", "vars.upsample=0"}),
             0)
       << log("search.log");
   const json sm = read_json(dir_ / "search/manifest.json");
@@ -300,6 +300,25 @@ TEST_F(ConfigFixture, PaperKdefRunsWholeOnAKdefLayoutFixture) {
   EXPECT_EQ(read_json(s / "rfe_HL/selected.json")["features"].size(), 25u);
   EXPECT_TRUE(read_json(s / "search-S/best.json").contains("hidden"));
   EXPECT_GT(read_json(s / "accuracy/metrics.json")["accuracy"].get<double>(), 0.35);
+
+  // the file's recipe for a user's own TorchScript CNN instead of face-api (here a tiny
+  // untrained grey 128x128 one, the crops' size): only the CNN arm and the report rerun
+  const std::string pt = (dir_ / "my_cnn.pt").string();
+  ASSERT_EQ(sh("'" + std::string(TINY_TS_EXE) + "' '" + pt + "'", "ts.log"), 0) << log("ts.log");
+  ASSERT_EQ(mien("KDEF_ROOT='" + (dir_ / "KDEF_copy").string() + "'", kConfigs + "/paper_kdef.yaml", "ts",
+                 {"vars.cnn_epochs=2", "vars.upsample=0", "nodes.deletion.with.steps=5", "nodes.cnn.use=model.torchscript",
+                  "nodes.cnn.in={}", "vars.cnn_curve=gradcam.attributions",
+                  "nodes.cnn.with={path: " + pt +
+                      ", classes: [fear, anger, disgust, happy, neutral, sad, surprise], cam_layer: features, "
+                      "input_size: [128, 128], channels: 1}"}),
+            0)
+      << log("ts.log");
+  const json tm = read_json(dir_ / "ts/manifest.json");
+  status.clear();
+  for (const auto& node : tm["nodes"]) status[node["name"]] = node["status"];
+  for (const char* ran : {"cnn", "gradcam", "deletion", "heatmaps", "report"}) EXPECT_EQ(status[ran], "ran") << ran;
+  for (const char* cached : {"detect", "mlp_S", "deep_shap[HR]", "fidelity[S]"}) EXPECT_EQ(status[cached], "cached") << cached;
+  EXPECT_EQ(read_csv(dir_ / "ts/nodes/gradcam/attributions.csv").size(), read_csv(n / "test_faces/table.csv").size());
 }
 
 TEST_F(ConfigFixture, JaffeRunsWholeWithLeaveSubjectsOutFolds) {
