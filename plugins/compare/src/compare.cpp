@@ -204,8 +204,9 @@ void CompareExplainers::process(Context& ctx) {
     if (ref < 0 && !reference_is_default_) {
       std::vector<std::string> candidates;
       for (const auto& e : ex) candidates.push_back(e.name);
+      const std::string hint = did_you_mean(reference_, candidates);
       throw Error(std::string(kWho) + ": parameter 'reference' is '" + reference_ + "', which is none of the " +
-                  "explainers compared (" + all_names + ")" + did_you_mean(reference_, candidates) +
+                  "explainers compared (" + all_names + ")" + (hint.empty() ? "." : hint) +
                   " Name one of them, or \"\" for no reference");
     }
     if (ref < 0)
