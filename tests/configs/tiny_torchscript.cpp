@@ -1,7 +1,7 @@
 // Writes a tiny untrained TorchScript image classifier (grey 128x128, align.eyes's crops,
 // -> 7 classes; submodules `features` (conv + ReLU) and `head`, run in sequence) to
-// argv[1]: the stand-in for a
-// user's own CNN in the test of paper_kdef.yaml's model.torchscript recipe.
+// argv[1]: the stand-in for a user's own CNN in the test of paper_kdef.yaml's
+// model.torchscript recipe.
 #include <torch/script.h>
 #include <torch/torch.h>
 
