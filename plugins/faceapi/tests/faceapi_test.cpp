@@ -387,3 +387,39 @@ TEST(FaceApiFineTune, BgrImagesAreSwappedToRgb) {
   };
   EXPECT_EQ(train(toy.images, MIEN_PIXEL_RGB), train(bgr, MIEN_PIXEL_BGR));
 }
+
+TEST(FaceApiRandomize, CascadeResetsTheTopLayersOnlyAndTheArtifactReopens) {
+  const FaceApiNet shipped = shipped_net(kCanonicalOrder, "");
+  auto run = [](Json p) {
+    auto r = std::make_unique<Runner>(std::move(p), 3);
+    EXPECT_EQ(r->run(), MIEN_OK) << r->error();
+    return r;
+  };
+  auto head_only = run({{"randomize", "cascade"}, {"randomize_layers", 1}});
+  auto five = run({{"randomize", "cascade"}, {"randomize_layers", 5}});  // head + block 3
+  auto all = run({{"randomize", "all"}});
+  auto open = [](Runner& r) { return FaceApiModel::open_dir(r.output_dir("model"), 1); };
+  const auto m1 = open(*head_only), m5 = open(*five), ma = open(*all);
+  for (int k = 0; k < 4; ++k) EXPECT_EQ(m1->net().parameters_of(k), shipped.parameters_of(k)) << "block " << k;
+  EXPECT_NE(m1->net().parameters_of(4), shipped.parameters_of(4));
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(m5->net().parameters_of(k), shipped.parameters_of(k)) << "block " << k;
+  EXPECT_NE(m5->net().parameters_of(3), shipped.parameters_of(3));
+  // Layer i's draw depends on (seed, i) only: the head is the same at every depth.
+  EXPECT_EQ(m5->net().parameters_of(4), m1->net().parameters_of(4));
+  for (int k = 0; k < 5; ++k) EXPECT_NE(ma->net().parameters_of(k), shipped.parameters_of(k)) << "layer group " << k;
+  // Glorot bound of the head (fan_in 256, fan_out 7), zero biases.
+  const auto head = ma->net().parameters_of(4);
+  const double lim = std::sqrt(6.0 / (256.0 + 7.0));
+  for (size_t i = 0; i < 7 * 256; ++i) EXPECT_LE(std::fabs(head[i]), lim + 1e-6);
+  for (size_t i = 7 * 256; i < head.size(); ++i) EXPECT_EQ(head[i], 0.0f);
+  const Json info = ma->info();
+  EXPECT_EQ(info["randomized"]["layers"].size(), 17u);
+  EXPECT_EQ(info["randomized"]["layers"][16], "block0.conv0");
+  EXPECT_EQ(info["mode"], "as_shipped");
+  // Tampering with the randomised weights is caught like a fine-tuned model's.
+  {
+    std::ofstream f(std::filesystem::path(all->output_dir("model")) / "weights.pt", std::ios::app | std::ios::binary);
+    f << "x";
+  }
+  EXPECT_THROW(FaceApiModel::open_dir(all->output_dir("model"), 1), mien::Error);
+}
