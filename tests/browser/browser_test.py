@@ -259,8 +259,11 @@ def fill_survey(page, participant):
           var m = /select "([^"]+)"/.exec(rows[i].textContent); value = String(levels.indexOf(m[1]) + 1); attention++;
         } else if (parts[0] === 'rate') {
           var k = parseInt(parts[2].slice(1), 10);
-          value = String(parts[1] === 'geometric_features' ? 4 + (k % 2) : 2 + (k % 2));
-        } else { value = 'geometric_features'; }
+          value = String(parts[1].indexOf('geometric') === 0 ? 4 + (k % 2) : 2 + (k % 2));
+        } else {  // comparisons: the geometric system
+          value = Array.prototype.map.call(rows[i].querySelectorAll('input'), function(x){ return x.value; })
+                  .filter(function(v){ return v.indexOf('geometric') === 0; })[0];
+        }
         var input = rows[i].querySelector('input[value="' + value + '"]'); input.click(); clicks++;
       }
       return {clicks: clicks, attention: attention, levels: levels,
