@@ -350,3 +350,45 @@ TEST(ModelCnn, ImagesMustBeUint8WithOneOrThreeChannels) {
 }
 
 }  // namespace
+
+TEST(ModelCnn, RandomizeFromSourceResetsTheTopLayersOnly) {
+  Runner& trained = toy_model();
+  HostedModel src(descriptor(), trained.output_dir("model"));
+  ASSERT_EQ(src.status(), MIEN_OK) << src.error();
+  auto randomised = [&](Json p) {
+    auto r = std::make_unique<Runner>(std::move(p), 5);
+    r->set_input("source", src.ref());
+    EXPECT_EQ(r->run(), MIEN_OK) << r->error();
+    return r;
+  };
+  auto fc_only = randomised({{"randomize", "cascade"}, {"randomize_layers", 1}});
+  auto three = randomised({{"randomize", "cascade"}, {"randomize_layers", 3}});  // fc + block2 conv2, conv1
+  HostedModel m1(descriptor(), fc_only->output_dir("model")), m3(descriptor(), three->output_dir("model"));
+  ASSERT_EQ(m1.status(), MIEN_OK) << m1.error();
+  ASSERT_EQ(m3.status(), MIEN_OK) << m3.error();
+  EXPECT_EQ(m3.info()["randomized"]["layers"], Json({"fc", "block2.conv2", "block2.conv1"}));
+  const Squares test = make_squares(8, 21);
+  const auto acts = [&](HostedModel& m, const char* layer) {
+    return m.model().layer_gradient(layer, squares_tensor(test), test.labels).activations.view().to_vector<float>();
+  };
+  // fc only: both blocks compute exactly what the trained ones do; the predictions change.
+  EXPECT_EQ(acts(m1, "block2"), acts(src, "block2"));
+  EXPECT_NE(predict(m1, squares_tensor(test)), predict(src, squares_tensor(test)));
+  // three layers: block 1 untouched, block 2 re-initialised.
+  EXPECT_EQ(acts(m3, "block1"), acts(src, "block1"));
+  EXPECT_NE(acts(m3, "block2"), acts(src, "block2"));
+  const std::vector<float> p = predict(m3, squares_tensor(test));
+  for (size_t i = 0; i < 8; ++i) EXPECT_NEAR(p[i * 4] + p[i * 4 + 1] + p[i * 4 + 2] + p[i * 4 + 3], 1.0, 1e-5);
+
+  Runner too_deep({{"randomize", "cascade"}, {"randomize_layers", 6}}, 5);
+  too_deep.set_input("source", src.ref());
+  EXPECT_NE(too_deep.run(), MIEN_OK);
+  EXPECT_NE(too_deep.error().find("1..5"), std::string::npos) << too_deep.error();
+  Runner no_mode(Json::object(), 5);
+  no_mode.set_input("source", src.ref());
+  EXPECT_NE(no_mode.run(), MIEN_OK);
+  EXPECT_NE(no_mode.error().find("randomize"), std::string::npos) << no_mode.error();
+  Runner nothing(toy_params(), 5);
+  EXPECT_NE(nothing.run(), MIEN_OK);
+  EXPECT_NE(nothing.error().find("source"), std::string::npos) << nothing.error();
+}
