@@ -572,8 +572,16 @@ Json headline_rows(const std::vector<std::pair<std::string, Json>>& items) {
   }
   // Labels that repeat (one metric per pose, say) name the item they came from.
   Json out = Json::array();
-  for (const auto& r : rows)
-    out.push_back({{"label", seen[r.label] > 1 && !r.where.empty() ? r.label + ", " + r.where : r.label}, {"value", r.value}});
+  for (const auto& r : rows) {
+    // A matrix copy's bracket ("fidelity[S].summary" -> " [S]") is short and says which;
+    // other sources are named whole.
+    std::string tag;
+    if (seen[r.label] > 1 && !r.where.empty()) {
+      const auto a = r.where.find('['), b = r.where.find(']');
+      tag = a != std::string::npos && b != std::string::npos && b > a ? " " + r.where.substr(a, b - a + 1) : ", " + r.where;
+    }
+    out.push_back({{"label", r.label + tag}, {"value", r.value}});
+  }
   return out;
 }
 

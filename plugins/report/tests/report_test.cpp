@@ -617,7 +617,7 @@ TEST(Html, HeadlineFromTheItemsItRecognises) {
     ASSERT_EQ(r2.run(), MIEN_OK) << r2.error();
     const Json h2 = r2.json("headline");
     ASSERT_EQ(h2["rows"].size(), 4u);
-    EXPECT_EQ(h2["rows"][0]["label"], "fidelity at n=5 (explain.deep_shap), fid[S].summary");
-    EXPECT_EQ(h2["rows"][2]["label"], "fidelity at n=5 (explain.deep_shap), fid[HL].summary");
+    EXPECT_EQ(h2["rows"][0]["label"], "fidelity at n=5 (explain.deep_shap) [S]");
+    EXPECT_EQ(h2["rows"][2]["label"], "fidelity at n=5 (explain.deep_shap) [HL]");
   }
 }
