@@ -52,7 +52,7 @@ class Chromium:
             os.dup2(hi_w, 4)
 
         args = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--disable-sync",
+                "--no-first-run", "--no-default-browser-check", "--disable-dev-shm-usage", "--disable-extensions", "--disable-sync",
                 "--disable-component-update", "--disable-default-apps", "--mute-audio",
                 "--user-data-dir=" + profile, "--remote-debugging-pipe",
                 # No network: every host name fails to resolve and any proxy use goes nowhere.
