@@ -240,7 +240,9 @@ std::unique_ptr<FaceApiModel> FaceApiModel::open_dir(const std::string& dir, int
   }
   if (mode == "as_shipped" && !meta.contains("weights_sha256")) {  // randomised ones carry weights.pt
     FaceApiNet net = shipped_net(classes, dir);
-    return std::make_unique<FaceApiModel>(std::move(net), meta);
+    auto m = std::make_unique<FaceApiModel>(std::move(net), meta);
+    m->dir = dir;
+    return m;
   }
   if (mode != "fine_tune" && mode != "as_shipped") throw Error(std::string(kId) + ": " + jp.string() + ": unknown mode '" + mode + "'", MIEN_ERR_IO);
   const fs::path wp = fs::path(dir) / kArtifactWeights;
@@ -257,7 +259,9 @@ std::unique_ptr<FaceApiModel> FaceApiModel::open_dir(const std::string& dir, int
     throw Error(std::string(kId) + ": " + wp.string() + " has " + std::to_string(net.classes()) + " outputs but " +
                     kArtifactJson + " lists " + std::to_string(classes.size()) + " classes",
                 MIEN_ERR_IO);
-  return std::make_unique<FaceApiModel>(std::move(net), meta);
+  auto m = std::make_unique<FaceApiModel>(std::move(net), meta);
+  m->dir = dir;
+  return m;
 }
 
 Json FaceApiModel::info() const {
@@ -273,6 +277,7 @@ Json FaceApiModel::info() const {
           {"score", "logit"},
           {"mode", meta_.value("mode", std::string())},
           {"randomized", meta_.value("randomized", Json())},
+          {"artifact_dir", dir},  // lets a model.faceapi_expression node copy it (input `source`)
           {"cam_layers", kCamLayers},
           {"default_cam_layer", "block3"},
           {"layer_shapes", shapes},
@@ -324,7 +329,7 @@ ComponentInfo ModelFaceApiExpression::info() {
                        "as shipped or fine-tuned), with input gradients and Grad-CAM layers")
       .params(kMode, kClasses, kUnfreezeBlocks, kEpochs, kLearningRate, kBatchSize, kValidationSplit, kWeights,
               kRandomize, kRandomizeLayers)
-      .ports(kImages, kTable, kModel, kCurve)
+      .ports(kImages, kTable, kSource, kModel, kCurve)
       .model_capabilities(kCapabilities);
 }
 
@@ -383,8 +388,45 @@ std::string ModelFaceApiExpression::save_weights(const FaceApiNet& net, const fs
   return sha256_hex(read_file(wp));
 }
 
+void ModelFaceApiExpression::process_source(Context& ctx) {
+  const Host& host = ctx.host();
+  if (randomize_ == "none")
+    throw Error(std::string(kId) + ": input 'source' is connected but parameter 'randomize' is none; set randomize: "
+                "all or cascade (a plain copy of a model needs no node)");
+  const Json info = ctx.model(kSource).info();
+  if (info.value("type_id", std::string()) != kId || !info.contains("artifact_dir"))
+    throw Error(std::string(kId) + ": input 'source' must be the model of a model.faceapi_expression node, got " +
+                info.value("type_id", std::string("a model without type_id")) +
+                "; randomise other models with their own component's randomize parameter");
+  if (ctx.connected(kImages) || ctx.connected(kTable))
+    host.warn(std::string(kId) + ": input 'source' is connected, so 'mode' and the images are ignored");
+  auto src = FaceApiModel::open_dir(info.at("artifact_dir").get<std::string>(), threads_);
+  Json meta = src->meta();
+  const fs::path dir = ctx.output_dir(kModel);
+  meta["randomized"] = randomize(src->mutable_net(), host);
+  meta["weights_sha256"] = save_weights(src->net(), dir / kArtifactWeights);
+  meta["randomized"]["source"] = info.at("artifact_dir");
+  write_file(dir / kArtifactJson, meta.dump(1) + "\n");
+  Json hist = meta.contains("training") ? meta["training"].value("history", Json::array()) : Json::array();
+  std::vector<EpochRecord> history;
+  for (const auto& h : hist) {
+    EpochRecord r;
+    r.epoch = h.value("epoch", int64_t{0});
+    auto num = [](const Json& v) { return v.is_number() ? v.get<double>() : std::nan(""); };
+    r.train_loss = num(h.value("train_loss", Json()));
+    r.train_accuracy = num(h.value("train_accuracy", Json()));
+    r.val_loss = num(h.value("val_loss", Json()));
+    r.val_accuracy = num(h.value("val_accuracy", Json()));
+    history.push_back(r);
+  }
+  ctx.set(kCurve, curve_table(history));
+  ctx.set_model(kModel, {{"type_id", kId}, {"mode", meta.value("mode", std::string())}, {"classes", meta["classes"]},
+                         {"randomized", meta["randomized"]}});
+}
+
 void ModelFaceApiExpression::process(Context& ctx) {
   set_compute_threads(threads_);
+  if (ctx.connected(kSource)) return process_source(ctx);
   if (mode_ == "fine_tune") return process_fine_tune(ctx);
   return process_shipped(ctx);
 }

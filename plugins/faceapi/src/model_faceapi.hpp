@@ -39,6 +39,9 @@ class FaceApiModel : public Model {
                                        const std::vector<int64_t>& classes, const Host& host) override;
 
   const FaceApiNet& net() const { return net_; }
+  FaceApiNet& mutable_net() { return net_; }
+  const Json& meta() const { return meta_; }
+  std::string dir;  // the artifact folder it was opened from
   const std::vector<std::string>& classes() const { return classes_; }
 
  private:
@@ -120,6 +123,11 @@ class ModelFaceApiExpression {
                                     MIEN_PORT_OPTIONAL};
   static inline const Input kTable{"table", MIEN_VALUE_TABLE,
                                    "one row per image with a LABEL column; needed by fine_tune", MIEN_PORT_OPTIONAL};
+  static inline const Input kSource{
+      "source", MIEN_VALUE_MODEL,
+      "a model.faceapi_expression (e.g. a fine_tune node's model) to copy and randomise instead of building one; "
+      "needs `randomize`",
+      MIEN_PORT_OPTIONAL};
   static inline const Output kModel{"model", MIEN_VALUE_MODEL,
                                     "the network (predict, input_gradient, layer_gradient block0..block3)"};
   static inline const Output kCurve{"curve", MIEN_VALUE_TABLE,
@@ -135,6 +143,7 @@ class ModelFaceApiExpression {
  private:
   void process_shipped(Context& ctx);
   void process_fine_tune(Context& ctx);
+  void process_source(Context& ctx);
   Json randomize(FaceApiNet& net, const Host& host) const;
   static std::string save_weights(const FaceApiNet& net, const std::filesystem::path& wp);
   std::string mode_;

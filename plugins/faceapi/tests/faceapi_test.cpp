@@ -416,6 +416,22 @@ TEST(FaceApiRandomize, CascadeResetsTheTopLayersOnlyAndTheArtifactReopens) {
   EXPECT_EQ(info["randomized"]["layers"].size(), 17u);
   EXPECT_EQ(info["randomized"]["layers"][16], "block0.conv0");
   EXPECT_EQ(info["mode"], "as_shipped");
+  // Through `source` (how a fine-tuned node's own weights are randomised): a copy of the
+  // shipped artifact randomised with the same seed equals the in-node randomisation.
+  {
+    auto plain = run(Json::object());
+    mien::testing::HostedModel src(mien::detail::Adapter<ModelFaceApiExpression>::descriptor(), plain->output_dir("model"));
+    ASSERT_EQ(src.status(), MIEN_OK) << src.error();
+    Runner r({{"randomize", "cascade"}, {"randomize_layers", 1}}, 3);
+    r.set_input("source", src.ref());
+    ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+    const auto ms = open(r);
+    for (int k = 0; k <= 4; ++k) EXPECT_EQ(ms->net().parameters_of(k), m1->net().parameters_of(k)) << k;
+    Runner none(Json::object(), 3);
+    none.set_input("source", src.ref());
+    EXPECT_NE(none.run(), MIEN_OK);
+    EXPECT_NE(none.error().find("randomize"), std::string::npos) << none.error();
+  }
   // Tampering with the randomised weights is caught like a fine-tuned model's.
   {
     std::ofstream f(std::filesystem::path(all->output_dir("model")) / "weights.pt", std::ios::app | std::ios::binary);
