@@ -191,16 +191,17 @@ TEST_F(ConfigFixture, KdefToolWritesOnlyThePosesAsked) {
 }
 
 TEST_F(ConfigFixture, JaffeReaderReadsEveryFileTheToolWrites) {
-  const json m = synth("--layout jaffe --subjects 10 --takes 2 --size 64x64", "jaffe");
-  ASSERT_EQ(m["images"], 10 * 7 * 2);
+  // 12 people: the real ten initials, then two more two-letter codes
+  const json m = synth("--layout jaffe --subjects 12 --takes 2 --size 64x64", "jaffe");
+  ASSERT_EQ(m["images"], 12 * 7 * 2);
   std::ofstream(dir_ / "r.yaml") << reader_yaml("dataset.jaffe", "root: \"" + (dir_ / "jaffe").string() + "\"");
   ASSERT_EQ(mien("", (dir_ / "r.yaml").string(), "run"), 0) << log("run.log");
   const json s = read_json(dir_ / "run/nodes/data/summary.json");
   EXPECT_EQ(s["samples"], m["images"]);
   EXPECT_EQ(s["skipped"]["count"], 0);
-  EXPECT_EQ(s["group_counts"]["subject"].size(), 10u);
-  EXPECT_EQ(s["group_counts"]["subject"]["KA"], 14);
-  for (const auto& [cls, count] : s["class_counts"].items()) EXPECT_EQ(count, 20) << cls;
+  EXPECT_EQ(s["group_counts"]["subject"].size(), 12u);
+  for (const char* who : {"KA", "YM", "AA", "AB"}) EXPECT_EQ(s["group_counts"]["subject"][who], 14) << who;
+  for (const auto& [cls, count] : s["class_counts"].items()) EXPECT_EQ(count, 24) << cls;
   const auto files = stems(m, ".tiff");
   const auto rows = read_csv(dir_ / "run/nodes/data/table.csv");
   ASSERT_EQ(rows.size(), files.size());

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -226,13 +227,13 @@ nlohmann::json write_kdef(const Args& a, Writer& w) {
   return {{"subjects", n}, {"series", 2}, {"poses", a.poses}, {"size", {W, H}}};
 }
 
-// JAFFE: <subject>.<code><take>.<number>.tiff, 256x256 grey; the ten real subjects' initials
-// first, then further two-letter codes; `number` runs over the whole set as in JAFFE.
+// JAFFE: <subject>.<code><take>.<number>.tiff, grey; the ten real subjects' initials first,
+// then further two-letter codes; `number` runs over the whole set as in JAFFE.
 nlohmann::json write_jaffe(const Args& a, Writer& w) {
   static const char* kSubjects[] = {"KA", "KL", "KM", "KR", "MK", "NA", "NM", "TM", "UY", "YM"};
   static const char* kCodes[] = {"FE", "AN", "DI", "HA", "NE", "SA", "SU"};  // canonical class order
   const int n = a.subjects < 0 ? 10 : a.subjects;
-  if (n > 10 + 26 * 26) fail("--subjects: at most 686 two-letter JAFFE subject codes");
+  if (n > 26 * 26) fail("--subjects: JAFFE subject codes are two letters, at most 676 people");
   const int W = a.width < 0 ? 128 : a.width, H = a.height < 0 ? 128 : a.height;
   const int side = std::min(W, H);
   Options o;
@@ -244,11 +245,13 @@ nlohmann::json write_jaffe(const Args& a, Writer& w) {
   o.threads = 2;
   const Dataset d = generate(o, a.seed);
   const size_t px = static_cast<size_t>(side) * side;
-  auto subject = [&](int i) {
-    if (i < 10) return std::string(kSubjects[i]);
-    const int j = i - 10;
-    return std::string{static_cast<char>('A' + j / 26), static_cast<char>('A' + j % 26)} + "X";
-  };
+  // the real ten first, then AA, AB, ... skipping the real ones (the reader wants two letters)
+  std::vector<std::string> codes(kSubjects, kSubjects + 10);
+  for (int j = 0; j < 26 * 26 && static_cast<int>(codes.size()) < n; ++j) {
+    const std::string c{static_cast<char>('A' + j / 26), static_cast<char>('A' + j % 26)};
+    if (std::find(kSubjects, kSubjects + 10, c) == kSubjects + 10) codes.push_back(c);
+  }
+  auto subject = [&](int i) { return codes[static_cast<size_t>(i)]; };
   for (size_t k = 0; k < d.samples.size(); ++k) {
     const Sample& s = d.samples[k];
     cv::Point off;
