@@ -97,6 +97,10 @@ void BM_DeepShap(benchmark::State& state) {
   explain<DeepShap>(state, Json{{"background_size", 0}}, state.range(0), state.range(1),
                     static_cast<uint32_t>(state.range(2)));
 }
+void BM_DeepShapFloat32(benchmark::State& state) {
+  explain<DeepShap>(state, Json{{"background_size", 0}, {"precision", "float32"}}, state.range(0), state.range(1),
+                    static_cast<uint32_t>(state.range(2)));
+}
 
 }  // namespace
 
@@ -105,6 +109,12 @@ BENCHMARK(BM_KernelShap)->Arg(4096)->Arg(512)->Unit(benchmark::kSecond)->Iterati
 BENCHMARK(BM_PermutationShap)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 BENCHMARK(BM_DeepShap)
     ->Args({2940, 100, 2})
+    ->Args({294, 2000, 1})
+    ->Args({2940, 2000, 2})
+    ->Unit(benchmark::kSecond)
+    ->Iterations(1)
+    ->UseRealTime();
+BENCHMARK(BM_DeepShapFloat32)
     ->Args({294, 2000, 1})
     ->Args({2940, 2000, 2})
     ->Unit(benchmark::kSecond)

@@ -92,10 +92,84 @@ void gemm(const double* A, const double* B, double* C, int64_t R, int64_t K, int
   }
 }
 
+// DeepLIFT's rescale rule for one ReLU layer and one (sample, reference) row: m *=
+// (relu(zx) - relu(zb)) / (zx - zb), the gradient where zx == zb. Branch-free so it
+// vectorises (with the clones, 8 divisions per instruction): a scalar loop with a division
+// per unit cost as much as all the matrix products. Same arithmetic, same bits.
+MIEN_EXPLAIN_CLONES
+void rescale(const double* zx, const double* zb, double* m, int64_t width) {
+  for (int64_t j = 0; j < width; ++j) {
+    const double x = zx[j], b = zb[j];
+    const double dz = x - b;
+    const double rx = x > 0 ? x : 0.0, rb = b > 0 ? b : 0.0;
+    const bool same = dz == 0.0;
+    const double q = (rx - rb) / (same ? 1.0 : dz);
+    m[j] *= same ? (x > 0 ? 1.0 : 0.0) : q;
+  }
+}
+
+// The same in float32 (precision: float32): 16-wide vectors, twice the work per
+// instruction. Also a fixed sum over k per element, so rows stay independent.
+MIEN_EXPLAIN_CLONES
+void gemm_f(const float* A, const float* B, float* C, int64_t R, int64_t K, int64_t N) {
+  constexpr int RB = 4, NB = 32;
+  constexpr int64_t IB = 64;
+  for (int64_t ib = 0; ib < R; ib += IB) {
+    const int64_t ie = std::min(R, ib + IB);
+    for (int64_t n0 = 0; n0 < N; n0 += NB) {
+      const int64_t nb = std::min<int64_t>(NB, N - n0);
+      int64_t i0 = ib;
+      if (nb == NB) {
+        typedef float v16f __attribute__((vector_size(64)));
+        for (; i0 + RB <= ie; i0 += RB) {
+          v16f c00 = {}, c01 = {}, c10 = {}, c11 = {}, c20 = {}, c21 = {}, c30 = {}, c31 = {};
+          const float* a0 = A + i0 * K;
+          const float* a1 = a0 + K;
+          const float* a2 = a1 + K;
+          const float* a3 = a2 + K;
+          for (int64_t k = 0; k < K; ++k) {
+            v16f b0, b1;
+            std::memcpy(&b0, B + k * N + n0, sizeof b0);
+            std::memcpy(&b1, B + k * N + n0 + 16, sizeof b1);
+            const float x0 = a0[k], x1 = a1[k], x2 = a2[k], x3 = a3[k];
+            c00 += x0 * b0;
+            c01 += x0 * b1;
+            c10 += x1 * b0;
+            c11 += x1 * b1;
+            c20 += x2 * b0;
+            c21 += x2 * b1;
+            c30 += x3 * b0;
+            c31 += x3 * b1;
+          }
+          float* o = C + i0 * N + n0;
+          std::memcpy(o, &c00, sizeof c00);
+          std::memcpy(o + 16, &c01, sizeof c01);
+          std::memcpy(o + N, &c10, sizeof c10);
+          std::memcpy(o + N + 16, &c11, sizeof c11);
+          std::memcpy(o + 2 * N, &c20, sizeof c20);
+          std::memcpy(o + 2 * N + 16, &c21, sizeof c21);
+          std::memcpy(o + 3 * N, &c30, sizeof c30);
+          std::memcpy(o + 3 * N + 16, &c31, sizeof c31);
+        }
+      }
+      for (; i0 < ie; ++i0) {
+        float acc[NB] = {};
+        for (int64_t k = 0; k < K; ++k) {
+          const float a = A[i0 * K + k];
+          const float* b = B + k * N + n0;
+          for (int64_t j = 0; j < nb; ++j) acc[j] += a * b[j];
+        }
+        for (int64_t j = 0; j < nb; ++j) C[i0 * N + n0 + j] = acc[j];
+      }
+    }
+  }
+}
+
 struct Layer {
   enum Op { Affine, Linear, Relu, Dropout } op;
   int64_t in = 0, out = 0;   // linear
   std::vector<double> w, b;  // linear: weight [out x in], bias; affine: scale, shift
+  std::vector<float> wf;     // linear: the weight as float32 (precision: float32)
   int64_t relu_offset = 0;   // relu: offset of its units in the concatenated pre-activations
   int64_t width = 0;         // units at this layer's input (relu/affine/dropout)
 };
@@ -145,6 +219,7 @@ Net parse_net(const Json& info, int64_t M, int64_t C) {
         throw Error(who + ": " + where + " (linear) has in = " + std::to_string(l.in) + ", out = " +
                     std::to_string(l.out) + " but the previous layer has " + std::to_string(width) + " units");
       l.w = numbers(L[i].value("weight", Json()), "weight", static_cast<size_t>(l.in * l.out), where);
+      l.wf.assign(l.w.begin(), l.w.end());
       l.b = numbers(L[i].value("bias", Json()), "bias", static_cast<size_t>(l.out), where);
       width = l.out;
       net.max_width = std::max(net.max_width, width);
@@ -244,11 +319,12 @@ void softmax_multipliers(const double* zx, const double* zb, int64_t C, int64_t 
 ComponentInfo DeepShap::info() {
   ComponentInfo ci("explain.deep_shap", 1, MIEN_KIND_EXPLAINER,
                    "DeepLIFT rescale multipliers averaged over background references (Deep SHAP), exact efficiency");
-  with_common(ci).params(kOutput).ports(kModel, Ports::kSamples, Ports::kBackground, Ports::kAttributions);
+  with_common(ci).params(kOutput, kPrecision).ports(kModel, Ports::kSamples, Ports::kBackground, Ports::kAttributions);
   return ci;
 }
 
-DeepShap::DeepShap(const Setup& s) : cs_("explain.deep_shap", s), output_(kOutput.read(s.params())) {}
+DeepShap::DeepShap(const Setup& s)
+    : cs_("explain.deep_shap", s), output_(kOutput.read(s.params())), precision_(kPrecision.read(s.params())) {}
 
 void DeepShap::process(Context& ctx) {
   const Host& host = ctx.host();
@@ -304,6 +380,7 @@ void DeepShap::process(Context& ctx) {
       contrib_all(static_cast<size_t>(R * M));
   std::vector<double> phi_feat(T * static_cast<size_t>(M), 0.0);
   const int64_t nl = static_cast<int64_t>(net.layers.size());
+  const bool f32 = precision_ == "float32";
   for (int64_t r0 = 0; r0 < total_rows; r0 += R) {
     step(host, static_cast<uint64_t>(r0), static_cast<uint64_t>(total_rows), "references");
     const int64_t rows = std::min(R, total_rows - r0);
@@ -313,6 +390,12 @@ void DeepShap::process(Context& ctx) {
           const int64_t cnt = e - a;
           double* cur = &g0[a * W];
           double* nxt = &g1[a * W];
+          // precision: float32 runs the backward GEMMs in float32 (the rest stays float64).
+          std::vector<float> fa, fc;
+          if (f32) {
+            fa.resize(static_cast<size_t>(cnt * W));
+            fc.resize(static_cast<size_t>(cnt * W));
+          }
           // Top multipliers (width C).
           for (int64_t i = 0; i < cnt; ++i) {
             const int64_t row = r0 + a + i, t = row / N, b = row % N;
@@ -329,7 +412,13 @@ void DeepShap::process(Context& ctx) {
             const Layer& l = net.layers[li];
             switch (l.op) {
               case Layer::Linear:
-                gemm(cur, l.w.data(), nxt, cnt, l.out, l.in);
+                if (f32) {
+                  std::copy(cur, cur + cnt * l.out, fa.begin());
+                  gemm_f(fa.data(), l.wf.data(), fc.data(), cnt, l.out, l.in);
+                  std::copy(fc.begin(), fc.begin() + cnt * l.in, nxt);
+                } else {
+                  gemm(cur, l.w.data(), nxt, cnt, l.out, l.in);
+                }
                 std::swap(cur, nxt);
                 width = l.in;
                 break;
@@ -338,13 +427,7 @@ void DeepShap::process(Context& ctx) {
                   const int64_t row = r0 + a + i, t = row / N, b = row % N;
                   const double* zx = spre.data() + (d.targets[t].sample * U + l.relu_offset);
                   const double* zb = bpre.data() + (b * U + l.relu_offset);
-                  double* m = cur + i * width;
-                  for (int64_t j = 0; j < width; ++j) {
-                    const double dz = zx[j] - zb[j];
-                    const double ratio = dz != 0.0 ? ((zx[j] > 0 ? zx[j] : 0.0) - (zb[j] > 0 ? zb[j] : 0.0)) / dz
-                                                   : (zx[j] > 0 ? 1.0 : 0.0);
-                    m[j] *= ratio;
-                  }
+                  rescale(zx, zb, cur + i * width, width);
                 }
                 break;
               case Layer::Affine:
@@ -397,6 +480,7 @@ void DeepShap::process(Context& ctx) {
             {"value_function", "DeepLIFT rescale rule averaged over the background rows as references"},
             {"players", d.players.names},
             {"max_efficiency_error", worst},
+            {"precision", precision_},
             {"references", N}};
   ctx.set(Ports::kAttributions, attribution_table(d, values, base, output, {}, meta));
 }

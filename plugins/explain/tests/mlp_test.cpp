@@ -302,6 +302,31 @@ TEST(Mlp, DeepShapIsExactlyEfficientOnThePapersArchitectures) {
   }
 }
 
+// precision: float32 (the backward products in float32) keeps efficiency to 1e-5 on the
+// paper's architectures and stays within 1e-5 of the float64 attributions.
+TEST(Mlp, DeepShapFloat32IsEfficientTo1e5) {
+  Mlp::Spec s;
+  s.inputs = 40;
+  s.hidden = {352, 256};
+  s.dropout = {0.3, 0.8};
+  s.classes = 7;
+  s.affine = true;
+  s.seed = 99;
+  Mlp model(s);
+  const auto xs = random_rows(6, 40, 73, -2, 2), bg = random_rows(200, 40, 74, -2, 2);
+  for (const char* out : {"probability", "logit"}) {
+    auto r64 = run<DeepShap>(Json{{"target", "all"}, {"output", out}, {"background_size", 0}}, model, xs, bg);
+    auto r32 = run<DeepShap>(
+        Json{{"target", "all"}, {"output", out}, {"background_size", 0}, {"precision", "float32"}}, model, xs, bg, 7, 0,
+        {}, 2);
+    const auto t64 = run_ok(r64), t32 = run_ok(r32);
+    EXPECT_LT(efficiency_error(t32), 1e-5) << out;
+    EXPECT_LT(max_abs_diff(features_of(t32), features_of(t64)), 1e-5) << out;
+    EXPECT_GT(max_abs_diff(features_of(t32), features_of(t64)), 0.0) << out;  // it did run in float32
+    EXPECT_EQ(t32.meta()["precision"], "float32");
+  }
+}
+
 TEST(Mlp, DeepShapDoesNotDependOnThreadsOrBatchSize) {
   Mlp::Spec s;
   s.inputs = 40;
