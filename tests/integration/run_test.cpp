@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -144,6 +145,26 @@ TEST_F(MienTest, HeadlinesOfFinishedNodesArePrintedAfterTheRun) {
   const size_t at = r.out.find("\nfixture sum\n" + line.str() + "  scale  x2.000000\n");
   EXPECT_NE(at, std::string::npos) << r.out;
   EXPECT_LT(r.out.find("2 ran, 0 cached"), at) << "headlines follow the node table\n" << r.out;
+}
+
+TEST_F(MienTest, EveryNodeAndMatrixCopyGetsItsOwnSeedFromTheExperimentSeed) {
+  // fixture.slow outputs four numbers that depend only on its seed.
+  const auto exp = write("exp.yaml",
+                         "experiment: seeds\nseed: 5\nnodes:\n"
+                         "  a: {use: fixture.slow, with: {seconds: 0}}\n"
+                         "  b: {use: fixture.slow, with: {seconds: 0}}\n"
+                         "  m: {use: fixture.slow, matrix: {k: [1, 2]}, with: {seconds: 0}}\n");
+  ASSERT_EQ(mien("run '" + exp.string() + "' --out '" + (dir_ / "r").string() + "' --no-cache").code, 0);
+  std::set<std::string> values;
+  std::set<uint64_t> seeds;
+  const json m = manifest(dir_ / "r");
+  for (const auto& n : m["nodes"]) {
+    values.insert(slurp(dir_ / "r" / n["folder"].get<std::string>() / "output.npy"));
+    seeds.insert(n["seed"].get<uint64_t>());
+  }
+  EXPECT_EQ(values.size(), 4u) << "identical outputs: nodes share a seed";
+  EXPECT_EQ(seeds.size(), 4u);
+  EXPECT_EQ(seeds.count(5), 0u) << "the experiment seed is mixed with the node name, not passed as is";
 }
 
 TEST_F(MienTest, AChangedPluginLibraryRerunsItsNodes) {

@@ -102,7 +102,24 @@ std::string blas_note() {
   return env ? env : "";
 }
 
+// Each node's seed is the experiment's seed mixed with the node's name (matrix copies
+// included: `mlp[S]`), so two copies of one node draw different random numbers and a node
+// keeps its numbers when others are added or reordered. FNV-1a of the name, then
+// splitmix64's finaliser: cheap, stable across platforms and compilers.
+uint64_t splitmix64(uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 }  // namespace
+
+uint64_t node_seed(uint64_t experiment_seed, const std::string& node_name) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : node_name) h = (h ^ c) * 0x100000001b3ULL;
+  return splitmix64(experiment_seed ^ splitmix64(h));
+}
 
 std::string node_cache_key(const ResolvedNode& node, uint64_t seed, const std::vector<std::vector<std::string>>& input_keys) {
   const ComponentEntry& c = *node.component;
@@ -343,16 +360,18 @@ RunResult run_experiment(const ResolvedGraph& graph, const std::string& resolved
     } else {
       const bool nondeterministic = (comp.flags & MIEN_COMPONENT_NONDETERMINISTIC) != 0;
       json key_inputs = input_keys;
-      std::string key = node_cache_key(node, exp.seed, input_keys);
+      const uint64_t seed = node_seed(exp.seed, node.spec.name);
+      std::string key = node_cache_key(node, seed, input_keys);
       if (nondeterministic) key = sha256_hex(key + now_iso() + std::to_string(::getpid()));
       keys[idx] = key;
       job.key = key;
       job.entry_dir = (fs::path(cache_dir) / key.substr(0, 2) / key).string();
-      job.seed = exp.seed;
+      job.seed = seed;
       job.threads = options.threads;
       job.base_dir = exp.base_dir;
       job.run_dir = result.run_dir;
       rec["cache_key"] = key;
+      rec["seed"] = seed;
       if (options.use_cache && !nondeterministic && entry_complete(job.entry_dir)) {
         outcome.status = NodeOutcome::Status::kCached;
         try {

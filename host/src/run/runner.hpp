@@ -72,6 +72,10 @@ struct RunResult {
   size_t ran = 0, cached = 0, failed = 0, skipped = 0;
 };
 
+// The seed a node gets: the experiment's seed mixed with the node's name (matrix copies
+// have their own names, e.g. `mlp[S]`, and so their own seeds).
+uint64_t node_seed(uint64_t experiment_seed, const std::string& node_name);
+
 // The cache key of a node: component identity (type id, version, library content
 // hash), its resolved parameters, the seed and the keys of its inputs.
 std::string node_cache_key(const ResolvedNode& node, uint64_t seed, const std::vector<std::vector<std::string>>& input_keys);
