@@ -570,16 +570,34 @@ Json headline_rows(const std::vector<std::pair<std::string, Json>>& items) {
       add(kind + " AUC", fmt2(jnum(j["__meta"]["auc"])) + " (random " + fmt2(jnum(j["__meta"].value("random_auc", Json()))) + ")");
     }
   }
-  // Labels that repeat (one metric per pose, say) name the item they came from.
-  Json out = Json::array();
+  // Labels that repeat (one metric per pose, say): copies of one matrix node share a row,
+  // "S 0.93 (random 0.36); HL 0.86 (random 0.37)", so the terminal summary stays short;
+  // other repeats name the item they came from.
+  const auto bracket = [](const std::string& where) {
+    const auto a = where.find('['), b = where.find(']');
+    return a != std::string::npos && b != std::string::npos && b > a ? where.substr(a + 1, b - a - 1) : std::string();
+  };
+  std::map<std::string, bool> all_copies;
   for (const auto& r : rows) {
-    // A matrix copy's bracket ("fidelity[S].summary" -> " [S]") is short and says which;
-    // other sources are named whole.
-    std::string tag;
-    if (seen[r.label] > 1 && !r.where.empty()) {
-      const auto a = r.where.find('['), b = r.where.find(']');
-      tag = a != std::string::npos && b != std::string::npos && b > a ? " " + r.where.substr(a, b - a + 1) : ", " + r.where;
+    auto it = all_copies.find(r.label);
+    const bool copy = !bracket(r.where).empty();
+    all_copies[r.label] = it == all_copies.end() ? copy : it->second && copy;
+  }
+  Json out = Json::array();
+  std::map<std::string, size_t> merged_at;
+  for (const auto& r : rows) {
+    if (seen[r.label] > 1 && all_copies[r.label]) {
+      const std::string part = bracket(r.where) + " " + r.value;
+      auto it = merged_at.find(r.label);
+      if (it == merged_at.end()) {
+        merged_at[r.label] = out.size();
+        out.push_back({{"label", r.label}, {"value", part}});
+      } else {
+        out[it->second]["value"] = out[it->second]["value"].get<std::string>() + "; " + part;
+      }
+      continue;
     }
+    const std::string tag = seen[r.label] > 1 && !r.where.empty() ? ", " + r.where : "";
     out.push_back({{"label", r.label + tag}, {"value", r.value}});
   }
   return out;
