@@ -28,6 +28,7 @@
 #pragma once
 
 #include <mien/plugin.hpp>
+#include <mien/suggest.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -70,32 +71,6 @@ struct ProgressCall {
 
 namespace detail {
 
-inline size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-inline std::string suggestion(const std::string& name, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_d = std::string::npos;
-  for (const auto& c : candidates) {
-    const size_t d = edit_distance(name, c);
-    if (d < best_d) {
-      best_d = d;
-      best = c;
-    }
-  }
-  if (best.empty() || best_d > std::max<size_t>(2, name.size() / 3)) return "";
-  return "; did you mean '" + best + "'?";
-}
-
 inline std::string json_type_name(const Json& v) {
   if (v.is_null()) return "null";
   if (v.is_boolean()) return "boolean";
@@ -124,7 +99,7 @@ inline Json check_object(const std::string& where, const Json& schema, const Jso
         out[it.key()] = it.value();
         continue;
       }
-      throw InvalidParams("unknown parameter '" + prefix + it.key() + "'" + suggestion(it.key(), names));
+      throw InvalidParams("unknown parameter '" + prefix + it.key() + "'" + mien::did_you_mean(it.key(), names));
     }
     Json v = it.value();
     check_value(prefix + it.key(), props.at(it.key()), v);
@@ -579,7 +554,7 @@ class Runner {
       if (port == in_ports_[i]->name) return i;
     std::vector<std::string> names;
     for (auto* p : in_ports_) names.emplace_back(p->name);
-    throw UsageError("Runner: " + type_id_ + " has no input port '" + port + "'" + detail::suggestion(port, names));
+    throw UsageError("Runner: " + type_id_ + " has no input port '" + port + "'" + mien::did_you_mean(port, names));
   }
   const mien_port_desc* in_port(const std::string& port) const { return in_ports_[in_index(port)]; }
   size_t out_index(const std::string& port) const {
@@ -587,7 +562,7 @@ class Runner {
       if (port == out_ports_[i]->name) return i;
     std::vector<std::string> names;
     for (auto* p : out_ports_) names.emplace_back(p->name);
-    throw UsageError("Runner: " + type_id_ + " has no output port '" + port + "'" + detail::suggestion(port, names));
+    throw UsageError("Runner: " + type_id_ + " has no output port '" + port + "'" + mien::did_you_mean(port, names));
   }
   static const char* kind_text(mien_value_kind k) {
     switch (k) {
