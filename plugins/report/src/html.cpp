@@ -557,12 +557,17 @@ Json headline_rows(const std::vector<std::pair<std::string, Json>>& items) {
     } else if ((m == "image_deletion" || m == "image_insertion" || m == "deletion" || m == "insertion") && j.contains("auc_mean")) {
       const std::string kind = m.find("insertion") != std::string::npos ? "insertion" : "deletion";
       add(kind + " AUC (mean)", fmt2(jnum(j["auc_mean"])) + (j.contains("better") ? " (" + j.value("better", std::string()) + " is better)" : ""));
-    } else if (j.contains("__columns") && j["__columns"].contains("val_accuracy")) {
+    } else if (j.contains("__columns") && j["__columns"].contains("val_accuracy") && j["__columns"].contains("epoch")) {
+      // A training curve (model.cnn, model.faceapi_expression, model.mlp), named by its node;
+      // tables with val_accuracy but no epoch (tune.hyperband's trials) are not curves.
       const auto v = jvec(j["__columns"], "val_accuracy");
       if (!v.empty()) {
         double best = v.front();
         for (double x : v) best = std::max(best, x);
-        add("CNN validation accuracy (last epoch; best)", fmt2(v.back()) + " (" + fmt2(best) + ", " + std::to_string(v.size()) + " epochs)");
+        const auto dot = where.find('.');
+        const std::string model = dot != std::string::npos ? where.substr(0, dot) : "the model";
+        add("validation accuracy of " + model + " (last epoch; best)",
+            fmt2(v.back()) + " (" + fmt2(best) + ", " + std::to_string(v.size()) + " epochs)");
       }
     } else if (j.contains("__columns") && j.contains("__meta") && j["__meta"].is_object() && j["__meta"].contains("auc") &&
                j["__columns"].contains("random_probability")) {
@@ -769,7 +774,7 @@ void HtmlReport::process(Context& ctx) {
                                    : "item " + std::to_string(i + 1);
       if (t.find("val_accuracy") || (t.find("random_probability") && meta.is_object() && meta.contains("auc"))) {
         Json cols = Json::object();
-        for (const char* c : {"val_accuracy", "random_probability"})
+        for (const char* c : {"epoch", "val_accuracy", "random_probability"})
           if (t.find(c)) cols[c] = t.get(c).numbers();
         head_items.emplace_back(sources.size() == count ? sources[i] : "item " + std::to_string(i + 1),
                                 Json{{"__columns", cols}, {"__meta", meta}});

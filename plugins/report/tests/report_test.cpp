@@ -606,7 +606,7 @@ TEST(Html, HeadlineFromTheItemsItRecognises) {
   EXPECT_EQ(rows["saliency mass inside the AU regions"], "0.22 (regions cover 12% of the image)");
   EXPECT_EQ(rows["pointing game (top pixel inside an AU region)"], "0.34");
   EXPECT_EQ(rows["deletion AUC (mean)"], "0.24 (lower is better)");
-  EXPECT_EQ(rows["CNN validation accuracy (last epoch; best)"], "0.53 (0.55, 3 epochs)");
+  EXPECT_EQ(rows["validation accuracy of the model (last epoch; best)"], "0.53 (0.55, 3 epochs)");  // item not named: no node
   EXPECT_EQ(h["rows"][0]["label"], "accuracy (all poses together)");  // items' order
   // Labels from resolved.yaml's item list when it is there.
   {
