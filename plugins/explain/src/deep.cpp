@@ -34,10 +34,15 @@ namespace {
 #endif
 
 // C[R x N] = A[R x K] * B[K x N], row-major. Every element is a sum over k in order, so a
-// row's result does not depend on which rows are computed with it.
-MIEN_EXPLAIN_CLONES
-void gemm(const double* A, const double* B, double* C, int64_t R, int64_t K, int64_t N) {
-  constexpr int RB = 4, NB = 16;
+// row's result does not depend on which rows are computed with it. One body for float64 and
+// float32 (`precision: float32`), inlined into each cloned entry point below so every clone
+// compiles it for its own ISA: 64-byte vectors (8 doubles or 16 floats) in a 4 x 2-vector
+// register block (GCC vector extensions), mapped onto AVX-512, AVX2 or SSE2 registers.
+template <typename T>
+inline __attribute__((always_inline)) void gemm_body(const T* A, const T* B, T* C, int64_t R, int64_t K, int64_t N) {
+  typedef T vec __attribute__((vector_size(64)));
+  constexpr int W = static_cast<int>(64 / sizeof(T));  // lanes per vector
+  constexpr int RB = 4, NB = 2 * W;
   constexpr int64_t IB = 64;
   for (int64_t ib = 0; ib < R; ib += IB) {
     const int64_t ie = std::min(R, ib + IB);
@@ -45,20 +50,17 @@ void gemm(const double* A, const double* B, double* C, int64_t R, int64_t K, int
       const int64_t nb = std::min<int64_t>(NB, N - n0);
       int64_t i0 = ib;
       if (nb == NB) {
-        // 4 x 16 register block with explicit vectors (GCC vector extensions): 8 wide
-        // accumulators; the clones map them onto AVX-512, AVX2 or SSE2 registers.
-        typedef double v8d __attribute__((vector_size(64)));
         for (; i0 + RB <= ie; i0 += RB) {
-          v8d c00 = {}, c01 = {}, c10 = {}, c11 = {}, c20 = {}, c21 = {}, c30 = {}, c31 = {};
-          const double* a0 = A + i0 * K;
-          const double* a1 = a0 + K;
-          const double* a2 = a1 + K;
-          const double* a3 = a2 + K;
+          vec c00 = {}, c01 = {}, c10 = {}, c11 = {}, c20 = {}, c21 = {}, c30 = {}, c31 = {};
+          const T* a0 = A + i0 * K;
+          const T* a1 = a0 + K;
+          const T* a2 = a1 + K;
+          const T* a3 = a2 + K;
           for (int64_t k = 0; k < K; ++k) {
-            v8d b0, b1;
+            vec b0, b1;
             std::memcpy(&b0, B + k * N + n0, sizeof b0);
-            std::memcpy(&b1, B + k * N + n0 + 8, sizeof b1);
-            const double x0 = a0[k], x1 = a1[k], x2 = a2[k], x3 = a3[k];
+            std::memcpy(&b1, B + k * N + n0 + W, sizeof b1);
+            const T x0 = a0[k], x1 = a1[k], x2 = a2[k], x3 = a3[k];
             c00 += x0 * b0;
             c01 += x0 * b1;
             c10 += x1 * b0;
@@ -68,28 +70,38 @@ void gemm(const double* A, const double* B, double* C, int64_t R, int64_t K, int
             c30 += x3 * b0;
             c31 += x3 * b1;
           }
-          double* o = C + i0 * N + n0;
+          T* o = C + i0 * N + n0;
           std::memcpy(o, &c00, sizeof c00);
-          std::memcpy(o + 8, &c01, sizeof c01);
+          std::memcpy(o + W, &c01, sizeof c01);
           std::memcpy(o + N, &c10, sizeof c10);
-          std::memcpy(o + N + 8, &c11, sizeof c11);
+          std::memcpy(o + N + W, &c11, sizeof c11);
           std::memcpy(o + 2 * N, &c20, sizeof c20);
-          std::memcpy(o + 2 * N + 8, &c21, sizeof c21);
+          std::memcpy(o + 2 * N + W, &c21, sizeof c21);
           std::memcpy(o + 3 * N, &c30, sizeof c30);
-          std::memcpy(o + 3 * N + 8, &c31, sizeof c31);
+          std::memcpy(o + 3 * N + W, &c31, sizeof c31);
         }
       }
       for (; i0 < ie; ++i0) {
-        double acc[NB] = {};
+        T acc[NB] = {};
         for (int64_t k = 0; k < K; ++k) {
-          const double a = A[i0 * K + k];
-          const double* b = B + k * N + n0;
+          const T a = A[i0 * K + k];
+          const T* b = B + k * N + n0;
           for (int64_t j = 0; j < nb; ++j) acc[j] += a * b[j];
         }
         for (int64_t j = 0; j < nb; ++j) C[i0 * N + n0 + j] = acc[j];
       }
     }
   }
+}
+
+MIEN_EXPLAIN_CLONES
+void gemm(const double* A, const double* B, double* C, int64_t R, int64_t K, int64_t N) {
+  gemm_body(A, B, C, R, K, N);
+}
+
+MIEN_EXPLAIN_CLONES
+void gemm_f(const float* A, const float* B, float* C, int64_t R, int64_t K, int64_t N) {
+  gemm_body(A, B, C, R, K, N);
 }
 
 // DeepLIFT's rescale rule for one ReLU layer and one (sample, reference) row: m *=
@@ -105,63 +117,6 @@ void rescale(const double* zx, const double* zb, double* m, int64_t width) {
     const bool same = dz == 0.0;
     const double q = (rx - rb) / (same ? 1.0 : dz);
     m[j] *= same ? (x > 0 ? 1.0 : 0.0) : q;
-  }
-}
-
-// The same in float32 (precision: float32): 16-wide vectors, twice the work per
-// instruction. Also a fixed sum over k per element, so rows stay independent.
-MIEN_EXPLAIN_CLONES
-void gemm_f(const float* A, const float* B, float* C, int64_t R, int64_t K, int64_t N) {
-  constexpr int RB = 4, NB = 32;
-  constexpr int64_t IB = 64;
-  for (int64_t ib = 0; ib < R; ib += IB) {
-    const int64_t ie = std::min(R, ib + IB);
-    for (int64_t n0 = 0; n0 < N; n0 += NB) {
-      const int64_t nb = std::min<int64_t>(NB, N - n0);
-      int64_t i0 = ib;
-      if (nb == NB) {
-        typedef float v16f __attribute__((vector_size(64)));
-        for (; i0 + RB <= ie; i0 += RB) {
-          v16f c00 = {}, c01 = {}, c10 = {}, c11 = {}, c20 = {}, c21 = {}, c30 = {}, c31 = {};
-          const float* a0 = A + i0 * K;
-          const float* a1 = a0 + K;
-          const float* a2 = a1 + K;
-          const float* a3 = a2 + K;
-          for (int64_t k = 0; k < K; ++k) {
-            v16f b0, b1;
-            std::memcpy(&b0, B + k * N + n0, sizeof b0);
-            std::memcpy(&b1, B + k * N + n0 + 16, sizeof b1);
-            const float x0 = a0[k], x1 = a1[k], x2 = a2[k], x3 = a3[k];
-            c00 += x0 * b0;
-            c01 += x0 * b1;
-            c10 += x1 * b0;
-            c11 += x1 * b1;
-            c20 += x2 * b0;
-            c21 += x2 * b1;
-            c30 += x3 * b0;
-            c31 += x3 * b1;
-          }
-          float* o = C + i0 * N + n0;
-          std::memcpy(o, &c00, sizeof c00);
-          std::memcpy(o + 16, &c01, sizeof c01);
-          std::memcpy(o + N, &c10, sizeof c10);
-          std::memcpy(o + N + 16, &c11, sizeof c11);
-          std::memcpy(o + 2 * N, &c20, sizeof c20);
-          std::memcpy(o + 2 * N + 16, &c21, sizeof c21);
-          std::memcpy(o + 3 * N, &c30, sizeof c30);
-          std::memcpy(o + 3 * N + 16, &c31, sizeof c31);
-        }
-      }
-      for (; i0 < ie; ++i0) {
-        float acc[NB] = {};
-        for (int64_t k = 0; k < K; ++k) {
-          const float a = A[i0 * K + k];
-          const float* b = B + k * N + n0;
-          for (int64_t j = 0; j < nb; ++j) acc[j] += a * b[j];
-        }
-        for (int64_t j = 0; j < nb; ++j) C[i0 * N + n0 + j] = acc[j];
-      }
-    }
   }
 }
 
