@@ -85,6 +85,8 @@ std::string text_explanation(const std::string& predicted, const std::string& tr
 
 // ---- files ----
 std::string base64(const std::string& bytes);
+// Text for HTML element content and attribute values (& < > " ').
+std::string esc(const std::string& s);
 std::string read_file(const std::string& path);                        // throws mien::Error
 void write_file(const std::string& path, const std::string& content);  // throws mien::Error
 void write_file_atomic(const std::string& path, const std::string& content);

@@ -17,22 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string esc(const std::string& s) {
-  std::string o;
-  o.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      case '\'': o += "&#39;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
-
 // JSON inside <script type="application/json">: "</" would end the element early.
 std::string script_json(const Json& j) {
   std::string s = j.dump();
