@@ -2,6 +2,8 @@
 // the artifact folder and the model side (predict, input and layer gradients).
 #include "model_cnn.hpp"
 
+#include <mien_models/training_curve.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -13,6 +15,7 @@
 namespace mien::cnn {
 
 namespace fs = std::filesystem;
+using models::number_or_null;
 
 namespace {
 
@@ -199,29 +202,6 @@ torch::Tensor augment_batch(const torch::Tensor& x, const Augment& a, Rng& rng) 
     }
   }
   return out;
-}
-
-Json number_or_null(double v) { return std::isfinite(v) ? Json(v) : Json(); }
-
-Table curve_table(const Json& history) {
-  const int64_t n = static_cast<int64_t>(history.size());
-  std::vector<int64_t> epoch;
-  std::vector<double> tl, ta, vl, va;
-  auto num = [](const Json& v) { return v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN(); };
-  for (const auto& h : history) {
-    epoch.push_back(h.value("epoch", int64_t{0}));
-    tl.push_back(num(h.value("train_loss", Json())));
-    ta.push_back(num(h.value("train_accuracy", Json())));
-    vl.push_back(num(h.value("val_loss", Json())));
-    va.push_back(num(h.value("val_accuracy", Json())));
-  }
-  Table t(n);
-  t.add_codes("epoch", MIEN_ROLE_VALUE, epoch);
-  t.add_numbers("train_loss", MIEN_ROLE_VALUE, tl);
-  t.add_numbers("train_accuracy", MIEN_ROLE_VALUE, ta);
-  t.add_numbers("val_loss", MIEN_ROLE_VALUE, vl);
-  t.add_numbers("val_accuracy", MIEN_ROLE_VALUE, va);
-  return t;
 }
 
 Augment parse_augment(const Json& j) {
@@ -563,7 +543,7 @@ void ModelCnn::process_source(Context& ctx) {
   }
   write_text_file(fs::path(dir) / kArtifactJson, j.dump(1) + "\n", kId);
   host.info(std::string(kId) + ": randomised (" + s_.randomize + ") " + j["training"]["randomized"]["layers"].dump());
-  ctx.set(kCurve, curve_table(j["training"].value("history", Json::array())));
+  ctx.set(kCurve, models::training_curve_table(j["training"].value("history", Json::array())));
   ctx.set_model(kModel, {{"type_id", kId},
                          {"architecture", arch_text(l.arch)},
                          {"classes", l.classes},
@@ -807,7 +787,7 @@ void ModelCnn::process(Context& ctx) {
     throw Error(std::string(kId) + ": cannot write the weights into " + dir + ": " + first_line(e.what()), MIEN_ERR_IO);
   }
   write_text_file(fs::path(dir) / kArtifactJson, artifact.dump(1) + "\n", kId);
-  ctx.set(kCurve, curve_table(history));
+  ctx.set(kCurve, models::training_curve_table(history));
   ctx.set_model(kModel, {{"type_id", kId},
                          {"architecture", arch_text(arch)},
                          {"classes", classes},

@@ -2,6 +2,8 @@
 // the model side. The network itself is in mlp_core.cpp (the one LibTorch unit).
 #include "model_mlp.hpp"
 
+#include <mien_models/training_curve.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -178,30 +180,6 @@ void write_text_file(const fs::path& p, const std::string& text) {
   out.close();
   if (!out) throw Error(std::string(kId) + ": cannot write " + p.string(), MIEN_ERR_IO);
 }
-
-Table curve_table(const Json& history) {
-  const int64_t n = static_cast<int64_t>(history.size());
-  std::vector<int64_t> epoch;
-  std::vector<double> tl, ta, vl, va;
-  auto num = [](const Json& v) { return v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN(); };
-  for (const auto& h : history) {
-    epoch.push_back(h.value("epoch", int64_t{0}));
-    tl.push_back(num(h.value("train_loss", Json())));
-    ta.push_back(num(h.value("train_accuracy", Json())));
-    vl.push_back(num(h.value("val_loss", Json())));
-    va.push_back(num(h.value("val_accuracy", Json())));
-  }
-  Table t(n);
-  t.add_codes("epoch", MIEN_ROLE_VALUE, epoch);
-  t.add_numbers("train_loss", MIEN_ROLE_VALUE, tl);
-  t.add_numbers("train_accuracy", MIEN_ROLE_VALUE, ta);
-  t.add_numbers("val_loss", MIEN_ROLE_VALUE, vl);
-  t.add_numbers("val_accuracy", MIEN_ROLE_VALUE, va);
-  return t;
-}
-
-// NaN is not JSON: written as null.
-Json number_or_null(double v) { return std::isfinite(v) ? Json(v) : Json(); }
 
 }  // namespace
 
@@ -505,7 +483,7 @@ void ModelMlp::process_load(Context& ctx) {
   }
   const MlpArtifact& a = loaded.artifact;
   host.info(std::string(kId) + ": loaded " + arch_text(a.arch) + " from " + load_display_);
-  ctx.set(kCurve, curve_table(a.training.value("history", Json::array())));
+  ctx.set(kCurve, models::training_curve_table(a.training.value("history", Json::array())));
   ctx.set_model(kModel, {{"type_id", kId},
                          {"architecture", arch_text(a.arch)},
                          {"feature_names", a.feature_names},
@@ -547,7 +525,7 @@ void ModelMlp::process_source(Context& ctx) {
   randomize(*loaded.net, loaded.artifact, host);
   write_artifact(ctx.output_dir(kModel), loaded.artifact, *loaded.net);
   const MlpArtifact& a = loaded.artifact;
-  ctx.set(kCurve, curve_table(a.training.value("history", Json::array())));
+  ctx.set(kCurve, models::training_curve_table(a.training.value("history", Json::array())));
   ctx.set_model(kModel, {{"type_id", kId},
                          {"architecture", arch_text(a.arch)},
                          {"feature_names", a.feature_names},
@@ -737,7 +715,7 @@ void ModelMlp::process(Context& ctx) {
 
   const std::string dir = ctx.output_dir(kModel);
   write_artifact(dir, artifact, net);
-  ctx.set(kCurve, curve_table(history));
+  ctx.set(kCurve, models::training_curve_table(history));
   ctx.set_model(kModel, {{"type_id", kId},
                          {"architecture", arch_text(arch_)},
                          {"feature_names", features},
