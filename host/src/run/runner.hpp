@@ -3,13 +3,14 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "graph/experiment.hpp"
 #include "loader/catalog.hpp"
 #include "run/console.hpp"
+#include "run/executor.hpp"
 
 namespace mien::host {
 
@@ -18,51 +19,7 @@ struct RunOptions {
   std::string cache_dir;  // empty: <run folder's parent>/.cache
   bool use_cache = true;  // false: recompute every node (and refresh the cache)
   uint32_t threads = 1;   // compute threads per node (torch, BLAS)
-};
-
-// Where one input value comes from: a published cache entry.
-struct InputSource {
-  std::string entry_dir;
-  std::string port;
-  mien_value_kind kind = MIEN_VALUE_UNSPECIFIED;
-  const ComponentEntry* producer = nullptr;
-};
-
-struct NodeJob {
-  const ResolvedNode* node = nullptr;
-  std::string key;        // cache key (sha256 hex)
-  std::string entry_dir;  // where the outputs are published
-  std::vector<std::vector<InputSource>> inputs;  // per input port, declaration order
-  uint64_t seed = 0;
-  uint32_t threads = 1;
-  std::string base_dir;   // the experiment file's folder
-  std::string run_dir;
-};
-
-struct NodeOutcome {
-  enum class Status { kRan, kCached, kFailed, kCancelled, kSkipped };
-  Status status = Status::kSkipped;
-  double wall_seconds = 0;
-  std::string error;
-  std::vector<std::string> outputs;  // one line per output: "port: what"
-};
-
-// Runs one node whose inputs are all published, and publishes its outputs atomically.
-// Nodes exchange data only through published entries, so a cluster executor (SLURM)
-// can implement this by running `mien` on another machine against the same folders.
-class Executor {
- public:
-  virtual ~Executor() = default;
-  virtual NodeOutcome execute(const NodeJob& job) = 0;
-};
-
-class LocalExecutor : public Executor {
- public:
-  explicit LocalExecutor(Console& console) : console_(console) {}
-  NodeOutcome execute(const NodeJob& job) override;
-
- private:
-  Console& console_;
+  std::string executor = "local";  // recorded in the manifest
 };
 
 struct RunResult {
@@ -70,6 +27,7 @@ struct RunResult {
   bool ok = false;
   bool cancelled = false;
   size_t ran = 0, cached = 0, failed = 0, skipped = 0;
+  size_t submitted = 0;  // still queued when the watching stopped (--detach)
 };
 
 // The seed a node gets: the experiment's seed mixed with the node's name (matrix copies
@@ -82,5 +40,26 @@ std::string node_cache_key(const ResolvedNode& node, uint64_t seed, const std::v
 
 RunResult run_experiment(const ResolvedGraph& graph, const std::string& resolved_yaml_text, const RunOptions& options,
                          Console& console, Executor& executor);
+
+// ---- steps shared by the runner and a cluster job (`mien run-node`) ----------------
+
+// The folder under <run>/nodes/ that holds a node's files ("mlp[S]" -> "mlp-S").
+std::string node_folder_name(const std::string& node);
+// Where the entry of a key lives in the cache.
+std::string cache_entry_dir(const std::string& cache_dir, const std::string& key);
+// The job of graph.nodes[index]: its inputs' entries from their nodes' keys (`keys`,
+// indexed like graph.nodes) and, when every input's key is known, its own key.
+NodeJob prepare_node_job(const ResolvedGraph& graph, size_t index, const std::vector<std::string>& keys,
+                         const RunPaths& paths, uint32_t threads);
+// True when the entry was published completely (its entry.json exists).
+bool entry_complete(const std::string& entry_dir);
+// The published entry of the job's key as a "cached" outcome, or nullopt when there is
+// none or the component is nondeterministic.
+std::optional<NodeOutcome> reuse_cached(const NodeJob& job);
+// Links a published entry's files into <run>/nodes/<folder>; returns that folder,
+// relative to the run folder.
+std::string link_node_outputs(const std::string& run_dir, const std::string& node_name, const std::string& entry_dir);
+// "ran", "cached", "failed", "cancelled", "skipped", "submitted" (the manifest's words).
+const char* outcome_status_name(NodeOutcome::Status status);
 
 }  // namespace mien::host
