@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/diagnostics.hpp"
+#include "graph/resources.hpp"
 #include "loader/catalog.hpp"
 
 namespace mien::host {
@@ -40,6 +41,7 @@ struct NodeSpec {
   std::map<std::string, std::vector<InputRef>> inputs;  // input port -> refs (lists for multiple ports)
   std::map<std::string, std::string> matrix;           // the matrix values this copy was expanded with
   std::vector<std::string> matrix_keys;                // those keys in the order written (as in the name)
+  NodeResources resources;                             // `resources:` as written (batch executors only)
 };
 
 struct Experiment {
@@ -50,6 +52,7 @@ struct Experiment {
   std::vector<std::string> plugin_paths;  // absolute
   std::vector<NodeSpec> nodes;     // file order
   nlohmann::json vars;             // resolved variables
+  std::map<std::string, NodeResources> resources;  // top-level `resources:` by component kind ("default" too)
 };
 
 // Reads and expands an experiment. `overrides` are --set "key.path=value" strings,

@@ -21,8 +21,8 @@ using graph::node_label;
 using graph::VariableScope;
 using graph::YamlNode;
 
-const std::vector<std::string> kTopLevelKeys = {"experiment", "seed", "vars", "plugin_paths", "nodes", "doc"};
-const std::vector<std::string> kNodeKeys = {"use", "with", "in", "matrix", "doc"};
+const std::vector<std::string> kTopLevelKeys = {"experiment", "seed", "vars", "plugin_paths", "nodes", "doc", "resources"};
+const std::vector<std::string> kNodeKeys = {"use", "with", "in", "matrix", "doc", "resources"};
 
 // Node names end up in refs ("node.port") and folder names, so no dots or spaces. A
 // trailing "[...]" is allowed so a resolved.yaml, whose copies are spelt out, reads back.
@@ -291,6 +291,7 @@ NodeSpec read_copy(const YamlNode& node_yaml, NodeSpec spec, const VariableScope
   read_with(body, spec, diags);
   read_inputs(body, spec, diags);
   read_doc(body, node_label(spec), diags);
+  if (const YamlNode* resources = body.find("resources")) spec.resources = read_resources(*resources, node_label(spec), diags);
   return spec;
 }
 
@@ -373,6 +374,7 @@ Experiment read_experiment_text(const std::string& text, const std::string& file
   read_name(root, scope, exp, diags);
   read_seed(root, scope, exp, diags);
   read_plugin_paths(root, scope, exp, diags);
+  if (const auto resources = top_level(root, "resources", scope, diags)) exp.resources = read_resources_by_kind(*resources, diags);
   read_nodes(root, scope, exp, diags);
   return exp;
 }

@@ -87,6 +87,7 @@ void write_node(std::ostream& os, const ResolvedGraph& graph, const ResolvedNode
   os << "    with:";
   block(os, node.params.is_object() ? node.params : json::object(), 6);
   write_inputs(os, graph, node);
+  if (!node.spec.resources.empty()) os << "    resources: " << flow(resources_json(node.spec.resources)) << '\n';
 }
 
 }  // namespace
@@ -99,6 +100,12 @@ std::string resolved_yaml(const ResolvedGraph& graph) {
   os << "vars:";
   block(os, exp.vars.is_object() ? exp.vars : json::object(), 2);
   os << "plugin_paths: " << flow(json(exp.plugin_paths)) << '\n';
+  if (!exp.resources.empty()) {
+    json by_kind = json::object();
+    for (const auto& [kind, r] : exp.resources) by_kind[kind] = resources_json(r);
+    os << "resources:";
+    block(os, by_kind, 2);
+  }
   os << "nodes:\n";
   for (const auto& node : graph.nodes)
     if (node.component != nullptr) write_node(os, graph, node);
