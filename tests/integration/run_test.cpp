@@ -219,6 +219,28 @@ TEST_F(MienTest, ARunKilledMidNodeResumesToIdenticalOutputs) {
   EXPECT_EQ(outputs(dir_ / "resumed"), outputs(dir_ / "fresh"));
 }
 
+TEST_F(MienTest, StagingLeftByADeadProcessIsRemovedButAnotherMachinesIsLeftAlone) {
+  // On a shared cache, a pid means something only on the machine that wrote it.
+  const auto exp = write("exp.yaml", "experiment: staging\nnodes:\n  slow: {use: fixture.slow, with: {seconds: 0}}\n");
+  const std::string cache = " --cache '" + (dir_ / "cache").string() + "'";
+  ASSERT_EQ(mien("run '" + exp.string() + "' --out '" + (dir_ / "r1").string() + "'" + cache).code, 0);
+  const std::string key = manifest(dir_ / "r1")["nodes"][0]["cache_key"].get<std::string>();
+  const fs::path entry = dir_ / "cache" / key.substr(0, 2) / key;
+  fs::remove_all(entry);
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  const fs::path dead_here = entry.string() + ".tmp-999999-0@" + host;       // no such pid here
+  const fs::path elsewhere = entry.string() + ".tmp-999999-0@another-machine";  // maybe alive there
+  fs::create_directories(dead_here);
+  fs::create_directories(elsewhere);
+  Result r = mien("run '" + exp.string() + "' --out '" + (dir_ / "r2").string() + "'" + cache);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(statuses(dir_ / "r2")["slow"], "ran");
+  EXPECT_FALSE(fs::exists(dead_here));
+  EXPECT_TRUE(fs::exists(elsewhere));
+  EXPECT_TRUE(fs::exists(entry / "entry.json"));
+}
+
 TEST_F(MienTest, CtrlCStopsAtTheNextCheckAndKeepsWhatFinished) {
   const auto exp = write("exp.yaml", tabular_graph("  slow: {use: fixture.slow, with: {seconds: 30}}\n"));
   const pid_t pid = spawn("run '" + exp.string() + "' --out '" + (dir_ / "run").string() + "'");

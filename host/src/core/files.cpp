@@ -14,11 +14,25 @@ namespace fs = std::filesystem;
 
 namespace mien::host {
 namespace {
+// The machine's name is part of the suffix: on a shared file system a pid means nothing
+// to another machine, so only the writer's own machine may judge its leftovers.
 std::string temp_suffix() {
   static std::atomic<unsigned> counter{0};
-  return ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  return ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "@" + this_host();
 }
 }  // namespace
+
+std::string this_host() {
+  static const std::string name = [] {
+    char host[256] = {0};
+    ::gethostname(host, sizeof host - 1);
+    std::string h = host;
+    for (char& c : h)
+      if (c == '/' || c == '@') c = '_';
+    return h.empty() ? std::string("unknown") : h;
+  }();
+  return name;
+}
 
 void write_file_atomic(const std::string& path, const std::string& content) {
   const std::string tmp = path + temp_suffix();

@@ -5,10 +5,12 @@
 
 namespace mien::host {
 
-// Writes to "<path>.tmp-<pid>-<n>", fsyncs, then renames over path.
+// This machine's name as temporary names carry it ("/" and "@" replaced).
+std::string this_host();
+// Writes to "<path>.tmp-<pid>-<n>@<host>", fsyncs, then renames over path.
 void write_file_atomic(const std::string& path, const std::string& content);
 std::string read_file(const std::string& path);  // throws std::runtime_error naming the file
-// A fresh, empty folder next to `final_path` ("<final>.tmp-<pid>-<n>") to fill and then publish.
+// A fresh, empty folder next to `final_path` ("<final>.tmp-<pid>-<n>@<host>") to fill and then publish.
 std::string make_staging_dir(const std::string& final_path);
 // Renames the staging folder to final_path; returns false (and removes staging) when
 // final_path already exists (another process published first).

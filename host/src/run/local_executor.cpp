@@ -22,6 +22,8 @@ namespace mien::host {
 namespace {
 
 // Staging folders of a process that died are garbage; those of a live one are not ours.
+// Only this machine can tell whether one of its pids is alive: another machine's staging
+// folder (a cluster job writing the same entry) is left alone unless it is a day old.
 void remove_dead_staging(const std::string& entry_dir) {
   const fs::path parent = fs::path(entry_dir).parent_path();
   const std::string prefix = fs::path(entry_dir).filename().string() + ".tmp-";
@@ -30,8 +32,14 @@ void remove_dead_staging(const std::string& entry_dir) {
   for (const auto& e : fs::directory_iterator(parent, ec)) {
     const std::string name = e.path().filename().string();
     if (name.rfind(prefix, 0) != 0) continue;
-    const pid_t pid = static_cast<pid_t>(std::atol(name.c_str() + prefix.size()));
-    if (pid > 0 && pid != ::getpid() && ::kill(pid, 0) == 0) continue;
+    const size_t at = name.find('@', prefix.size());
+    if (at != std::string::npos && name.substr(at + 1) != this_host()) {
+      const auto age = fs::file_time_type::clock::now() - fs::last_write_time(e.path(), ec);
+      if (ec || age < std::chrono::hours(24)) continue;
+    } else {
+      const pid_t pid = static_cast<pid_t>(std::atol(name.c_str() + prefix.size()));
+      if (pid > 0 && pid != ::getpid() && ::kill(pid, 0) == 0) continue;
+    }
     fs::remove_all(e.path(), ec);
   }
 }
