@@ -1,4 +1,5 @@
-// mien: the command line. Subcommands: run, validate, plugins, describe, survey.
+// mien: the command line. Subcommands: run, validate, plugins, describe, survey, status,
+// run-node (the job side of --executor slurm).
 #include <dlfcn.h>
 #include <link.h>
 
@@ -15,9 +16,14 @@
 #include "graph/experiment.hpp"
 #include "loader/catalog.hpp"
 #include "loader/plugin_library.hpp"
+#include "core/files.hpp"
 #include "run/call_context.hpp"
+#include "run/cluster_node.hpp"
 #include "run/console.hpp"
+#include "run/run_status.hpp"
 #include "run/runner.hpp"
+#include "run/slurm_executor.hpp"
+#include "run/slurm_files.hpp"
 #include "run/stored_value.hpp"
 #include "survey/summarize.hpp"
 
@@ -67,10 +73,13 @@ Usage: mien <command> [options]
 
 Commands:
   run EXPERIMENT.yaml       validate, then run an experiment graph into a run folder
+                            (on this machine, or as SLURM jobs: --executor slurm)
+  status RUN_DIR            what a run's nodes (and SLURM jobs) are doing or did
   validate EXPERIMENT.yaml  check an experiment without running anything (exit 0 when valid)
   plugins                   list every component found on the plugin path
   describe TYPE_ID          a component's parameters (with defaults) and ports
   survey summarize FILES... summarise user-study responses (report.survey): CSV, Wilcoxon, HTML
+  run-node RUN_DIR NODE     run one node of a submitted run folder (what each SLURM job runs)
 
 Options:
   -h, --help                this help; `mien <command> --help` for a command's options
@@ -83,9 +92,11 @@ Plugins are looked for in the experiment's plugin_paths, in MIEN_PLUGIN_PATH
 
 // Plugin libraries read these when loaded, so they are set before any dlopen. Torch
 // parallelises with OpenMP; a second level of BLAS threads only fights it.
-void configure_threads(uint32_t threads) {
+// `force`: a cluster job uses exactly the CPUs SLURM gave it, whatever the submitting
+// shell's OMP_NUM_THREADS said.
+void configure_threads(uint32_t threads, bool force = false) {
   const std::string n = std::to_string(threads);
-  setenv("OMP_NUM_THREADS", n.c_str(), 0);
+  setenv("OMP_NUM_THREADS", n.c_str(), force ? 1 : 0);
   setenv("OPENBLAS_NUM_THREADS", "1", 0);
   setenv("MKL_NUM_THREADS", "1", 0);
   // Idle OpenMP threads sleep instead of spinning: spinning threads are ruinous as soon
@@ -361,30 +372,108 @@ int cmd_validate(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-int cmd_run(const std::vector<std::string>& args) {
+// "--slurm-option --qos=long" as two words: the value starts with "--", which the option
+// parser would take for an option of mien's.
+std::vector<std::string> join_slurm_options(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--slurm-option" && i + 1 < args.size()) {
+      out.push_back("--slurm-option=" + args[++i]);
+    } else {
+      out.push_back(args[i]);
+    }
+  }
+  return out;
+}
+
+// The closing summary: what ran, what came from the cache, where it all is.
+void print_run_summary(const RunResult& r, Console& console, bool on_slurm) {
+  std::ostringstream os;
+  const auto manifest = json::parse(std::ifstream(fs::path(r.run_dir) / "manifest.json"));
+  size_t width = 4;
+  for (const auto& n : manifest["nodes"]) width = std::max(width, n["name"].get<std::string>().size());
+  os << "\n" << std::left << std::setw(static_cast<int>(width) + 2) << "node" << std::setw(28) << "component";
+  if (on_slurm) os << std::setw(10) << "job";
+  os << std::setw(10) << "status" << "seconds\n";
+  for (const auto& n : manifest["nodes"]) {
+    std::ostringstream secs;
+    secs << std::fixed << std::setprecision(2) << n.value("wall_seconds", 0.0);
+    os << std::setw(static_cast<int>(width) + 2) << n["name"].get<std::string>()
+       << std::setw(28) << (n["type_id"].get<std::string>() + "@" + std::to_string(n["version"].get<int>()));
+    if (on_slurm) os << std::setw(10) << n.value("slurm_job_id", "-");
+    os << std::setw(10) << n["status"].get<std::string>() << secs.str() << "\n";
+  }
+  os << "\n" << r.ran << " ran, " << r.cached << " cached, " << r.failed << " failed, " << r.skipped << " skipped";
+  if (r.submitted > 0) os << ", " << r.submitted << " submitted and not finished";
+  os << "\n";
+  print_headlines(manifest, r.run_dir, os);
+  const fs::path report = fs::path(r.run_dir) / "report.html";
+  if (fs::exists(report)) os << "report: " << report.string() << "\n";
+  if (r.submitted > 0) os << "follow the jobs: mien status " << r.run_dir << "\n";
+  os << "run folder: " << r.run_dir << "\n";
+  console.print(os.str());
+}
+
+int cmd_run(const std::vector<std::string>& raw_args) {
   po::options_description desc("Usage: mien run EXPERIMENT.yaml [options]\n\n"
                                "Validates, then runs the experiment. Nodes whose inputs and parameters did not\n"
-                               "change are taken from the cache. Ctrl-C stops at the next check and keeps what finished.\n\nOptions");
+                               "change are taken from the cache. Ctrl-C stops at the next check and keeps what finished.\n"
+                               "With --executor slurm every other node becomes a SLURM batch job (see the README's\n"
+                               "\"Running on a cluster\"): the run folder and the cache must be on a file system\n"
+                               "that every node of the cluster sees at the same path.\n\nOptions");
   desc.add_options()("help,h", "this help")("set", po::value<std::vector<std::string>>()->composing(), "override a value, e.g. nodes.explain.use=explain.lime (repeatable)")(
       "out", po::value<std::string>(), "run folder (default runs/<experiment>-<timestamp>)")(
-      "threads", po::value<uint32_t>(), "compute threads per node (default: the number of cores)")(
+      "threads", po::value<uint32_t>(), "compute threads per node (default: the number of cores; with slurm: each job's CPUs)")(
       "no-cache", "recompute every node (the cache is refreshed)")(
-      "cache-dir", po::value<std::string>(), "cache folder (default: .cache beside the run folder)")(
+      "cache", po::value<std::string>(), "cache folder (default: $MIEN_CACHE_DIR, else .cache beside the run folder)")(
+      "cache-dir", po::value<std::string>(), "the same as --cache")(
+      "executor", po::value<std::string>()->default_value("local"), "local: this process; slurm: one sbatch job per node")(
+      "slurm-partition", po::value<std::string>(), "slurm: sbatch --partition")(
+      "slurm-account", po::value<std::string>(), "slurm: sbatch --account")(
+      "slurm-option", po::value<std::vector<std::string>>()->composing(), "slurm: another sbatch option, e.g. --slurm-option --qos=long (repeatable)")(
+      "detach", "slurm: return once the jobs are submitted (`mien status RUN_DIR` follows them)")(
+      "cancel-on-exit", "slurm: Ctrl-C cancels the run's jobs without asking")(
       "verbose,v", "also show debug lines")("quiet,q", "only warnings and errors")(
       "experiment", po::value<std::string>(), "experiment file");
   po::positional_options_description pos;
   pos.add("experiment", 1);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+  po::store(po::command_line_parser(join_slurm_options(raw_args)).options(desc).positional(pos).run(), vm);
   if (vm.count("help") || !vm.count("experiment")) {
     std::cout << desc << "\n";
     return vm.count("help") ? kExitOk : kExitUsage;
+  }
+  const std::string executor_name = vm["executor"].as<std::string>();
+  const bool on_slurm = executor_name == "slurm";
+  if (executor_name != "local" && !on_slurm) {
+    std::cerr << "error: --executor must be 'local' or 'slurm', got '" << executor_name << "'";
+    const std::string hint = did_you_mean(executor_name, {"local", "slurm"});
+    if (!hint.empty()) std::cerr << "; " << hint;
+    std::cerr << "\n";
+    return kExitUsage;
+  }
+  for (const char* only_slurm : {"slurm-partition", "slurm-account", "slurm-option", "detach", "cancel-on-exit"})
+    if (vm.count(only_slurm) && !on_slurm) {
+      std::cerr << "error: --" << only_slurm << " needs --executor slurm\n";
+      return kExitUsage;
+    }
+  if (on_slurm && vm.count("threads")) {
+    std::cerr << "error: --threads does not apply to --executor slurm: each job uses as many threads as the CPUs it\n"
+                 "asks for (`resources: {cpus: N}` on the node, or per component kind at the top level)\n";
+    return kExitUsage;
+  }
+  if (vm.count("cache") && vm.count("cache-dir")) {
+    std::cerr << "error: give --cache or --cache-dir, not both\n";
+    return kExitUsage;
   }
   RunOptions options;
   options.threads = vm.count("threads") ? vm["threads"].as<uint32_t>() : default_threads();
   if (options.threads == 0) options.threads = 1;
   options.use_cache = vm.count("no-cache") == 0;
+  options.executor = executor_name;
   if (vm.count("out")) options.run_dir = vm["out"].as<std::string>();
+  if (const char* env = std::getenv("MIEN_CACHE_DIR"); env != nullptr && *env != '\0') options.cache_dir = env;
+  if (vm.count("cache")) options.cache_dir = vm["cache"].as<std::string>();
   if (vm.count("cache-dir")) options.cache_dir = vm["cache-dir"].as<std::string>();
   configure_threads(options.threads);
 
@@ -401,39 +490,130 @@ int cmd_run(const std::vector<std::string>& args) {
   Console console;
   console.set_verbose(vm.count("verbose") > 0);
   console.set_quiet(vm.count("quiet") > 0);
+  std::unique_ptr<Executor> executor;
+  if (on_slurm) {
+    std::string problem;
+    if (!slurm_reachable(&problem)) {
+      std::cerr << "error: --executor slurm: cannot reach the SLURM controller (squeue: " << problem
+                << "); run mien on a machine that can submit jobs (is SLURM_CONF right?)\n";
+      return kExitFailed;
+    }
+    SlurmOptions so;
+    if (vm.count("slurm-partition")) so.partition = vm["slurm-partition"].as<std::string>();
+    if (vm.count("slurm-account")) so.account = vm["slurm-account"].as<std::string>();
+    if (vm.count("slurm-option")) so.sbatch_options = vm["slurm-option"].as<std::vector<std::string>>();
+    so.detach = vm.count("detach") > 0;
+    so.use_cache = options.use_cache;
+    so.mien_executable = fs::canonical("/proc/self/exe").string();
+    so.watch = slurm::watch_settings_from_env();
+    so.watch.cancel_on_exit = vm.count("cancel-on-exit") > 0;
+    executor = std::make_unique<SlurmExecutor>(console, so);
+  } else {
+    executor = std::make_unique<LocalExecutor>(console);
+  }
   install_signal_handlers();
-  LocalExecutor executor(console);
   RunResult r;
   try {
-    r = run_experiment(*l.graph, resolved_yaml(*l.graph), options, console, executor);
+    r = run_experiment(*l.graph, resolved_yaml(*l.graph), options, console, *executor);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kExitFailed;
   }
-
-  // The closing summary: what ran, what came from the cache, where it all is.
-  std::ostringstream os;
-  const auto manifest = json::parse(std::ifstream(fs::path(r.run_dir) / "manifest.json"));
-  size_t width = 4;
-  for (const auto& n : manifest["nodes"]) width = std::max(width, n["name"].get<std::string>().size());
-  os << "\n" << std::left << std::setw(static_cast<int>(width) + 2) << "node" << std::setw(28) << "component" << std::setw(10)
-     << "status" << "seconds\n";
-  for (const auto& n : manifest["nodes"]) {
-    std::ostringstream secs;
-    secs << std::fixed << std::setprecision(2) << n.value("wall_seconds", 0.0);
-    os << std::setw(static_cast<int>(width) + 2) << n["name"].get<std::string>()
-       << std::setw(28) << (n["type_id"].get<std::string>() + "@" + std::to_string(n["version"].get<int>()))
-       << std::setw(10) << n["status"].get<std::string>() << secs.str() << "\n";
-  }
-  os << "\n" << r.ran << " ran, " << r.cached << " cached, " << r.failed << " failed, " << r.skipped << " skipped\n";
-  print_headlines(manifest, r.run_dir, os);
-  const fs::path report = fs::path(r.run_dir) / "report.html";
-  if (fs::exists(report)) os << "report: " << report.string() << "\n";
-  os << "run folder: " << r.run_dir << "\n";
-  console.print(os.str());
+  print_run_summary(r, console, on_slurm);
   console.close_log();
-  if (r.cancelled) return kExitCancelled;
+  // 130 when the user interrupted; a job someone else cancelled (scancel) is a failed run.
+  if (cancel_flag().load()) return kExitCancelled;
+  if (r.submitted > 0) return r.failed + r.skipped == 0 ? kExitOk : kExitFailed;  // --detach
   return r.ok ? kExitOk : kExitFailed;
+}
+
+// ---------------------------------------------------------------------------------
+// status / run-node
+// ---------------------------------------------------------------------------------
+int cmd_status(const std::vector<std::string>& args) {
+  po::options_description desc("Usage: mien status RUN_DIR [--watch] [--cancel]\n\n"
+                               "What a run's nodes are doing or did. For a run submitted with --executor slurm it\n"
+                               "asks SLURM about the jobs, shows the error and the log's end of failed ones, and\n"
+                               "brings manifest.json up to date. Exit status: 0 finished and complete, 1 finished\n"
+                               "with failed, skipped or cancelled nodes, 3 still running, 2 not a run folder.\n\nOptions");
+  desc.add_options()("help,h", "this help")("watch,w", "follow the jobs until they all ended")(
+      "cancel", "scancel the run's unfinished jobs")("run", po::value<std::string>(), "run folder");
+  po::positional_options_description pos;
+  pos.add("run", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+  if (vm.count("help") || !vm.count("run")) {
+    std::cout << desc << "\n";
+    return vm.count("help") ? kExitOk : kExitUsage;
+  }
+  StatusOptions options;
+  options.watch = vm.count("watch") > 0;
+  options.cancel = vm.count("cancel") > 0;
+  options.settings = slurm::watch_settings_from_env();
+  Console console;
+  install_signal_handlers();
+  return run_status(vm["run"].as<std::string>(), options, console, std::cout);
+}
+
+int cmd_run_node(const std::vector<std::string>& args) {
+  po::options_description desc("Usage: mien run-node RUN_DIR NODE [--threads N]\n\n"
+                               "Runs one node of a run folder that `mien run --executor slurm` submitted: what each\n"
+                               "SLURM job runs. Reads RUN_DIR/resolved.yaml and RUN_DIR/slurm/submission.json, takes\n"
+                               "the node's inputs from the cache (their keys from their nodes' state files), publishes\n"
+                               "its outputs there, links them into RUN_DIR/nodes/ and writes RUN_DIR/slurm/nodes/NODE.json.\n"
+                               "Exit status: 0 ran or cached, 1 failed, 130 cancelled.\n\nOptions");
+  desc.add_options()("help,h", "this help")(
+      "threads", po::value<uint32_t>(), "compute threads (default: $SLURM_CPUS_PER_TASK, else 1)")(
+      "run", po::value<std::string>(), "run folder")("node", po::value<std::string>(), "node name, e.g. mlp[S]");
+  po::positional_options_description pos;
+  pos.add("run", 1).add("node", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+  if (vm.count("help") || !vm.count("run") || !vm.count("node")) {
+    std::cout << desc << "\n";
+    return vm.count("help") ? kExitOk : kExitUsage;
+  }
+  const std::string node = vm["node"].as<std::string>();
+  Console console;
+  std::string run_dir;
+  try {
+    run_dir = fs::canonical(vm["run"].as<std::string>()).string();
+  } catch (const std::exception&) {
+    console.log(3, node, "no run folder " + vm["run"].as<std::string>() + " on this machine: is it on a shared file system?");
+    return kExitFailed;
+  }
+  const auto submission = slurm::read_json_file(slurm::submission_file(run_dir));
+  if (!submission) {
+    console.log(3, node, run_dir + " was not submitted to a cluster (no readable " + slurm::submission_file(run_dir) + ")");
+    return kExitFailed;
+  }
+  // Threads follow the CPUs SLURM gave the job.
+  uint32_t threads = 1;
+  if (const char* cpus = std::getenv("SLURM_CPUS_PER_TASK")) threads = static_cast<uint32_t>(std::max(1L, std::atol(cpus)));
+  if (vm.count("threads")) threads = std::max<uint32_t>(1, vm["threads"].as<uint32_t>());
+  configure_threads(threads, true);
+  install_signal_handlers();
+
+  const std::string resolved = (fs::path(run_dir) / "resolved.yaml").string();
+  Diagnostics diags;
+  std::string text;
+  try {
+    text = read_file(resolved);
+  } catch (const std::exception& e) {
+    return fail_submitted_node(run_dir, node, e.what(), console);
+  }
+  // The experiment's folder, not the run folder, anchors relative paths (as in the submitting run).
+  Experiment exp = read_experiment_text(text, resolved, submission->value("base_dir", ""), {}, diags);
+  Catalog catalog;
+  const auto problems = load_plugins(plugin_search_path(exp.plugin_paths), catalog);
+  std::optional<ResolvedGraph> graph;
+  if (!diags.has_errors()) graph = validate_experiment(exp, catalog, diags);
+  if (diags.has_errors() || !graph) {
+    std::string why = "cannot read back " + resolved + " on this machine:\n" + diags.to_string();
+    for (const auto& p : problems) why += "warning: " + p.message + "\n";
+    return fail_submitted_node(run_dir, node, why, console);
+  }
+  return run_submitted_node(*graph, *submission, run_dir, node, threads, console);
 }
 
 }  // namespace
@@ -456,8 +636,10 @@ int main(int argc, char** argv) {
     if (cmd == "plugins") return cmd_plugins(rest);
     if (cmd == "describe") return cmd_describe(rest);
     if (cmd == "survey") return mien::host::survey::survey_command(rest, std::cout, std::cerr);
+    if (cmd == "status") return cmd_status(rest);
+    if (cmd == "run-node") return cmd_run_node(rest);
     std::cerr << "error: unknown command '" << cmd << "'";
-    const std::string hint = did_you_mean(cmd, {"run", "validate", "plugins", "describe", "survey"});
+    const std::string hint = did_you_mean(cmd, {"run", "validate", "plugins", "describe", "survey", "status", "run-node"});
     if (!hint.empty()) std::cerr << "; " << hint;
     std::cerr << "\n\n" << kTopHelp;
     return kExitUsage;
