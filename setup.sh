@@ -3,7 +3,10 @@
 #
 #   ./setup.sh         install packages, build, run the default experiment (configs/demo.yaml)
 #   ./setup.sh test    install packages, build, run the whole test suite
-#                      (plus an AddressSanitizer/UBSan build of everything without LibTorch/OpenCV/dlib)
+#                      (plus an AddressSanitizer/UBSan build of everything without LibTorch/OpenCV/dlib);
+#                      the SLURM tests run on a private one-node cluster started for them
+#                      (tests/slurm/local_cluster.sh: own config, key, sockets and ports; an
+#                      existing SLURM or munge set-up on the machine is left alone)
 #
 # Idempotent: packages already installed are not fetched again; builds are incremental.
 set -euo pipefail
@@ -26,6 +29,7 @@ PACKAGES=(
   libopencv-dev libopencv-contrib-dev opencv-data
   libdlib-dev libdlib-data
   chromium python3
+  slurm-wlm munge
 )
 
 install_packages() {
@@ -63,6 +67,11 @@ case "$MODE" in
   test)
     start=$(date +%s)
     configure_and_build "$BUILD_DIR"
+    echo "== a private SLURM cluster for the cluster tests"
+    trap 'tests/slurm/local_cluster.sh stop' EXIT
+    tests/slurm/local_cluster.sh start
+    eval "$(tests/slurm/local_cluster.sh env)"
+    export MIEN_SLURM_REQUIRED=1  # here a cluster that did not start fails the run, never skips
     echo "== tests"
     ctest --test-dir "$BUILD_DIR" -j "$JOBS" --output-on-failure --timeout 900
     echo "== sanitizer build (AddressSanitizer + UBSan): everything that does not need LibTorch, OpenCV or dlib"
