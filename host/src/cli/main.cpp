@@ -476,6 +476,7 @@ int cmd_run(const std::vector<std::string>& raw_args) {
   if (vm.count("cache")) options.cache_dir = vm["cache"].as<std::string>();
   if (vm.count("cache-dir")) options.cache_dir = vm["cache-dir"].as<std::string>();
   configure_threads(options.threads);
+  if (on_slurm) options.threads = 0;  // each job: the CPUs SLURM gives it
 
   const std::string file = vm["experiment"].as<std::string>();
   Loaded l;

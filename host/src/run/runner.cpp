@@ -105,7 +105,7 @@ void GraphRun::start_manifest() {
                {"experiment", exp.name},
                {"experiment_file", exp.file},
                {"seed", exp.seed},
-               {"threads", options_.threads},
+               {"threads", options_.threads > 0 ? json(options_.threads) : json("each job's CPUs")},
                {"executor", options_.executor},
                {"cache_dir", paths_.cache_dir},
                {"started", now_iso()},

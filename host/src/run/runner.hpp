@@ -18,7 +18,7 @@ struct RunOptions {
   std::string run_dir;    // empty: runs/<experiment>-<timestamp>
   std::string cache_dir;  // empty: <run folder's parent>/.cache
   bool use_cache = true;  // false: recompute every node (and refresh the cache)
-  uint32_t threads = 1;   // compute threads per node (torch, BLAS)
+  uint32_t threads = 1;   // compute threads per node (torch, BLAS); 0: chosen per job (SLURM: its CPUs)
   std::string executor = "local";  // recorded in the manifest
 };
 
