@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -79,6 +80,8 @@ void SlurmExecutor::submit(const NodeSubmission& submission) {
     o.error = std::move(why);
     finished_.push_back({submission.index, std::move(o)});
   };
+  for (size_t up : submission.after)
+    if (!job_ids_.count(up)) return refuse(NodeOutcome::Status::kSkipped, "skipped: an input's node was not submitted");
   if (!sbatch_broken_.empty()) return refuse(NodeOutcome::Status::kFailed, "not submitted: " + sbatch_broken_);
 
   // A state file from an earlier submission into this run folder is not this job's.
@@ -110,10 +113,7 @@ void SlurmExecutor::submit(const NodeSubmission& submission) {
   std::string deps;
   json after_names = json::array();
   for (size_t up : submission.after) {
-    auto it = job_ids_.find(up);
-    if (it == job_ids_.end())  // its sbatch was refused
-      return refuse(NodeOutcome::Status::kSkipped, "skipped: an input's node was not submitted");
-    deps += ":" + it->second;
+    deps += ":" + job_ids_.at(up);
     after_names.push_back(graph_->nodes[up].spec.name);
   }
   if (!deps.empty()) {
@@ -128,8 +128,12 @@ void SlurmExecutor::submit(const NodeSubmission& submission) {
     // An input's job that already failed makes the dependency invalid: the node is skipped.
     if (!deps.empty() && s.error.find("ependency") != std::string::npos)
       return refuse(NodeOutcome::Status::kSkipped, "skipped: an input's job did not finish (sbatch: " + s.error + ")");
-    sbatch_broken_ = "sbatch failed: " + s.error;
-    return refuse(NodeOutcome::Status::kFailed, sbatch_broken_);
+    // Whatever made sbatch refuse (a partition, an account, a limit) holds for the nodes
+    // after it too: they are not tried, and say where the message is.
+    std::string error = s.error;
+    std::replace(error.begin(), error.end(), '\n', ' ');
+    sbatch_broken_ = "sbatch failed for node '" + name + "' (see its error)";
+    return refuse(NodeOutcome::Status::kFailed, "sbatch failed: " + error);
   }
   job_ids_[submission.index] = s.job_id;
   ++submitted_;

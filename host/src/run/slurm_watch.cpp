@@ -144,7 +144,7 @@ std::optional<NodeOutcome> observe(WatchedJob& job, const std::optional<std::map
   if (s == "PREEMPTED" || s == "DEADLINE" || s == "REVOKED")
     return failure(job, "SLURM ended job " + job.job_id + " (" + s + "); rerun to resubmit", settings);
   if (st == "cancelled") return from_state_file(*rec, job, settings);
-  if (s == "CANCELLED" && ended->reason.find("Dependency") != std::string::npos) {
+  if (s == "CANCELLED" && ended->reason.find("DependencyNeverSatisfied") != std::string::npos) {
     NodeOutcome o;
     o.status = NodeOutcome::Status::kSkipped;
     o.error = "skipped: an input's job did not finish (SLURM cancelled job " + job.job_id + ")";
@@ -289,6 +289,7 @@ std::vector<FinishedNode> JobWatcher::cancel_all() {
   // Wait for SLURM to end them, so the manifest says what happened to each.
   WatchSettings quick = settings_;
   quick.state_file_grace_seconds = std::min(settings_.state_file_grace_seconds, 5.0);
+  quick.queue_seconds = 0.5;
   std::swap(settings_, quick);
   std::vector<FinishedNode> done;
   const auto deadline = Clock::now() + std::chrono::seconds(120);
