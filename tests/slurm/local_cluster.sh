@@ -62,7 +62,7 @@ show_logs() {
 
 write_config() {
   mkdir -p "$DIR/etc" "$DIR/munge" "$DIR/state" "$DIR/spool" "$DIR/run" "$DIR/log"
-  chmod 700 "$DIR/munge"
+  chmod 755 "$DIR/munge"  # clients need to reach the socket; the key itself is 0600
   # Memory the node offers: most of this machine's, so --mem requests are checked.
   local mem_mb
   mem_mb=$(awk '/MemTotal/ {printf "%d", $2 / 1024 * 0.8}' /proc/meminfo)
