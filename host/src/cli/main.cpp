@@ -404,6 +404,7 @@ void print_run_summary(const RunResult& r, Console& console, bool on_slurm) {
     os << std::setw(10) << n["status"].get<std::string>() << secs.str() << "\n";
   }
   os << "\n" << r.ran << " ran, " << r.cached << " cached, " << r.failed << " failed, " << r.skipped << " skipped";
+  if (r.cancelled_nodes > 0) os << ", " << r.cancelled_nodes << " cancelled";
   if (r.submitted > 0) os << ", " << r.submitted << " submitted and not finished";
   os << "\n";
   print_headlines(manifest, r.run_dir, os);

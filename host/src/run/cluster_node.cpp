@@ -133,6 +133,7 @@ int run_submitted_node(const ResolvedGraph& graph, const json& submission, const
     return finish(0);
   }
   if (outcome.status == NodeOutcome::Status::kCancelled) {
+    outcome.error = "job " + job_id + " got SIGTERM while running (scancel, or SLURM ending it)";
     console.log(2, node_name, "cancelled: " + outcome.error);
     return finish(130);
   }

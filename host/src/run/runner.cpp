@@ -235,7 +235,7 @@ void GraphRun::record(size_t idx, NodeOutcome outcome) {
     case S::kRan: ++result_.ran; break;
     case S::kCached: ++result_.cached; break;
     case S::kFailed: ++result_.failed; break;
-    case S::kCancelled: result_.cancelled = true; break;
+    case S::kCancelled: result_.cancelled = true; ++result_.cancelled_nodes; break;
     case S::kSkipped: ++result_.skipped; break;
     case S::kSubmitted: break;
   }
@@ -256,6 +256,8 @@ void GraphRun::record(size_t idx, NodeOutcome outcome) {
     }
   } else if (outcome.status == S::kSkipped) {
     console_.log(2, node.spec.name, outcome.error);
+  } else if (outcome.status == S::kCancelled && outcome.error.rfind("not started", 0) != 0) {
+    console_.log(2, node.spec.name, outcome.error.empty() || outcome.error == "cancelled" ? "cancelled" : "cancelled: " + outcome.error);
   }
   put_record(idx, std::move(rec));
 }

@@ -27,6 +27,7 @@ struct RunResult {
   bool ok = false;
   bool cancelled = false;
   size_t ran = 0, cached = 0, failed = 0, skipped = 0;
+  size_t cancelled_nodes = 0;
   size_t submitted = 0;  // still queued when the watching stopped (--detach)
 };
 
