@@ -1,9 +1,96 @@
 #include "loader/catalog.hpp"
 
+#include <cmath>
 #include <regex>
 #include <set>
 
 namespace mien::host {
+
+namespace {
+
+using nlohmann::json;
+
+// A value as plugin authors wrote it: strings quoted, everything else as JSON.
+std::string shown(const json& v) { return v.is_string() ? "'" + v.get<std::string>() + "'" : v.dump(); }
+
+bool has_type(const json& v, const std::string& type) {
+  if (type == "null") return v.is_null();
+  if (type == "boolean") return v.is_boolean();
+  if (type == "string") return v.is_string();
+  if (type == "number") return v.is_number();
+  if (type == "array") return v.is_array();
+  if (type == "object") return v.is_object();
+  if (type == "integer")
+    return v.is_number_integer() || (v.is_number_float() && std::isfinite(v.get<double>()) &&
+                                      std::floor(v.get<double>()) == v.get<double>());
+  return true;  // a type this subset does not know: not ours to reject
+}
+
+// Why `value` does not satisfy `schema` (the subset of plugin_abi.h: type, enum, minimum,
+// maximum, items, properties), or "" when it does. `label` names the value in the message.
+std::string schema_violation(const json& schema, const json& value, const std::string& label) {
+  if (!schema.is_object()) return "";
+  if (schema.contains("type")) {
+    std::vector<std::string> types;
+    if (schema["type"].is_string()) types.push_back(schema["type"].get<std::string>());
+    if (schema["type"].is_array())
+      for (const auto& t : schema["type"])
+        if (t.is_string()) types.push_back(t.get<std::string>());
+    bool ok = types.empty();
+    for (const auto& t : types) ok = ok || has_type(value, t);
+    if (!ok) {
+      std::string expected;
+      for (size_t i = 0; i < types.size(); ++i) expected += (i ? " or " : "") + types[i];
+      return label + " is " + shown(value) + ", not of type " + expected;
+    }
+  }
+  if (value.is_null()) return "";
+  if (schema.contains("enum") && schema["enum"].is_array()) {
+    bool found = false;
+    for (const auto& a : schema["enum"]) found = found || a == value;
+    if (!found) {
+      std::string list;
+      for (const auto& a : schema["enum"]) list += (list.empty() ? "" : ", ") + shown(a);
+      return label + " is " + shown(value) + ", not one of its allowed values " + list;
+    }
+  }
+  if (value.is_number()) {
+    const double v = value.get<double>();
+    if (schema.contains("minimum") && schema["minimum"].is_number() && v < schema["minimum"].get<double>())
+      return label + " is " + value.dump() + ", below its minimum " + schema["minimum"].dump();
+    if (schema.contains("maximum") && schema["maximum"].is_number() && v > schema["maximum"].get<double>())
+      return label + " is " + value.dump() + ", above its maximum " + schema["maximum"].dump();
+  }
+  if (value.is_array() && schema.contains("items"))
+    for (size_t i = 0; i < value.size(); ++i)
+      if (auto why = schema_violation(schema["items"], value[i], label + "[" + std::to_string(i) + "]"); !why.empty())
+        return why;
+  if (value.is_object() && schema.contains("properties") && schema["properties"].is_object())
+    for (const auto& [key, sub] : schema["properties"].items())
+      if (value.contains(key))
+        if (auto why = schema_violation(sub, value[key], label + "." + key); !why.empty()) return why;
+  return "";
+}
+
+// The first parameter whose declared default its own schema rejects (nested object
+// properties included), as "parameter 'k': its default -1 is below its minimum 0", or "".
+// The host fills defaults in without re-checking them, so a lying default would reach
+// create() although the same value written in YAML is refused.
+std::string default_violation(const json& properties, const std::string& prefix) {
+  if (!properties.is_object()) return "";
+  for (const auto& [name, schema] : properties.items()) {
+    if (!schema.is_object()) continue;
+    const std::string label = prefix + name;
+    if (schema.contains("default"))
+      if (auto why = schema_violation(schema, schema["default"], "its default"); !why.empty())
+        return "parameter '" + label + "': " + why;
+    if (schema.contains("properties"))
+      if (auto why = default_violation(schema["properties"], label + "."); !why.empty()) return why;
+  }
+  return "";
+}
+
+}  // namespace
 
 std::vector<PortInfo> ComponentEntry::inputs() const {
   std::vector<PortInfo> out;
@@ -97,6 +184,9 @@ std::optional<ComponentEntry> entry_from_descriptor(const mien_component_desc* d
   if (!e.schema.is_object() || (e.schema.contains("type") && e.schema["type"] != "object") ||
       (e.schema.contains("properties") && !e.schema["properties"].is_object()))
     return fail("component '" + id + "' has an invalid parameter schema: expected a JSON object schema with \"properties\"");
+  if (e.schema.contains("properties"))
+    if (const std::string why = default_violation(e.schema["properties"], ""); !why.empty())
+      return fail("component '" + id + "' " + why + " (a default must satisfy the parameter's own schema)");
   std::set<std::string> names;
   static const std::regex kPortName("^[a-z0-9_]+$");
   for (uint32_t i = 0; i < d->num_ports; ++i) {
@@ -148,6 +238,29 @@ std::vector<std::string> Catalog::type_ids() const {
   std::vector<std::string> out;
   for (const auto& [id, versions] : entries_)
     if (!versions.empty()) out.push_back(id);
+  return out;
+}
+
+void Catalog::add_rejection(const std::string& type_id, const std::string& library, const std::string& reason) {
+  auto& list = rejections_[type_id];
+  for (const auto& r : list)
+    if (r.library == library && r.reason == reason) return;
+  list.push_back({library, reason});
+}
+
+std::vector<Catalog::Rejection> Catalog::rejections(const std::string& type_id) const {
+  auto it = rejections_.find(type_id);
+  return it == rejections_.end() ? std::vector<Rejection>{} : it->second;
+}
+
+std::string Catalog::rejection_note(const std::string& type_id) const {
+  std::string out;
+  for (const auto& r : rejections(type_id)) {
+    // The loader's sentences start with the library's path; say it once.
+    std::string reason = r.reason;
+    if (reason.compare(0, r.library.size() + 2, r.library + ": ") == 0) reason.erase(0, r.library.size() + 2);
+    out += "; it is declared by " + r.library + ", which was not loaded: " + reason;
+  }
   return out;
 }
 

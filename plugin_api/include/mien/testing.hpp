@@ -9,8 +9,9 @@
 //
 // What it does, like the host would:
 //  * validates the parameters against C::info().schema() and fills the defaults
-//    (an unknown or ill-typed parameter, a value outside minimum/maximum/enum or a
-//    missing required one throws mien::testing::InvalidParams);
+//    (an unknown or ill-typed parameter, a value outside minimum/maximum/enum, a
+//    missing required one or a default its own schema rejects throws
+//    mien::testing::InvalidParams);
 //  * calls create(), process() and destroy() through the component's C vtable
 //    (mien::detail::Adapter<C>), so the real C boundary is exercised;
 //  * offers a fake mien_host_api that records log lines, the error message and
@@ -109,9 +110,21 @@ inline Json check_object(const std::string& where, const Json& schema, const Jso
   if (schema.contains("required"))
     for (const auto& r : schema.at("required")) required.insert(r.get<std::string>());
   for (auto it = props.begin(); it != props.end(); ++it) {
+    Json d;
+    if (it.value().contains("default")) {
+      // The host rejects a library whose default its own schema refuses, given or not; so
+      // does the runner.
+      d = it.value().at("default");
+      try {
+        check_value(prefix + it.key(), it.value(), d);
+      } catch (const InvalidParams& e) {
+        throw InvalidParams(std::string("the component's own default is invalid (mien would not load it): ") +
+                            e.what());
+      }
+    }
     if (out.contains(it.key())) continue;
     if (it.value().contains("default")) {
-      out[it.key()] = it.value().at("default");
+      out[it.key()] = std::move(d);
     } else if (required.count(it.key())) {
       throw InvalidParams("parameter '" + prefix + it.key() + "' is required");
     }
