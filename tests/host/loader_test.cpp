@@ -244,6 +244,65 @@ TEST(LoadErrors, DuplicateTypeIdNamesBothLibraries) {
   EXPECT_EQ(catalog.find("fixture.dup")->plugin_name, "fixture-dup-a");
 }
 
+// A default its own schema rejects would reach create() unchecked (the host fills defaults
+// in without validating them), although the same value in YAML is refused.
+TEST(LoadErrors, ADefaultBelowItsOwnMinimumRejectsTheLibrary) {
+  const std::string path = fixture("bad_default_min", "bad_default_min");
+  Catalog catalog;
+  EXPECT_EQ(single_problem({path}, &catalog),
+            path + ": component 'fixture.bad_default' parameter 'k': its default is -1.0, below its minimum 0.0 (a "
+                   "default must satisfy the parameter's own schema)");
+  EXPECT_THAT(catalog.all(), IsEmpty());
+}
+
+TEST(LoadErrors, ADefaultOutsideItsOwnOneOfRejectsTheLibrary) {
+  const std::string path = fixture("bad_default_enum", "bad_default_enum");
+  Catalog catalog;
+  EXPECT_EQ(single_problem({path}, &catalog),
+            path + ": component 'fixture.bad_default' parameter 'mode': its default is 'fast', not one of its allowed "
+                   "values 'exact', 'sampled' (a default must satisfy the parameter's own schema)");
+  EXPECT_THAT(catalog.all(), IsEmpty());
+}
+
+TEST(LoadErrors, DefaultsAreCheckedForTypeItemsAndNestedProperties) {
+  auto problem = [](const char* schema) {
+    mien_component_vtable vt{};
+    vt.struct_size = sizeof vt;
+    vt.create = [](const mien_host_api*, mien_call_ctx*, const mien_create_info*, mien_instance**) { return MIEN_OK; };
+    vt.destroy = [](mien_instance*) {};
+    vt.process = [](mien_instance*, mien_call_ctx*, const mien_input*, uint32_t, mien_value*, uint32_t) {
+      return MIEN_OK;
+    };
+    mien_component_desc d{};
+    d.struct_size = sizeof d;
+    d.type_id = "fixture.inline";
+    d.type_version = 1;
+    d.kind = MIEN_KIND_TRANSFORM;
+    d.params_schema_json = schema;
+    d.vtable = &vt;
+    std::string error;
+    const bool ok = entry_from_descriptor(&d, &error).has_value();
+    return ok ? std::string("accepted") : error;
+  };
+  EXPECT_EQ(problem(R"({"type": "object", "properties": {"n": {"type": "integer", "default": 2.5}}})"),
+            "component 'fixture.inline' parameter 'n': its default is 2.5, not of type integer (a default must "
+            "satisfy the parameter's own schema)");
+  EXPECT_EQ(problem(R"({"type": "object", "properties": {"n": {"type": "array", "items": {"type": "integer",
+                       "minimum": 1}, "default": [1, 2, 0]}}})"),
+            "component 'fixture.inline' parameter 'n': its default[2] is 0, below its minimum 1 (a default must "
+            "satisfy the parameter's own schema)");
+  EXPECT_EQ(problem(R"({"type": "object", "properties": {"opt": {"type": "object", "properties": {"p": {"type":
+                       "number", "maximum": 1, "default": 3}}, "default": {}}}})"),
+            "component 'fixture.inline' parameter 'opt.p': its default is 3, above its maximum 1 (a default must "
+            "satisfy the parameter's own schema)");
+  // What is valid stays valid: an integral float for an integer, null for a nullable one,
+  // a number for a number with bounds it meets.
+  EXPECT_EQ(problem(R"({"type": "object", "properties": {"n": {"type": "integer", "default": 3.0},
+                       "m": {"type": ["integer", "null"], "minimum": 1, "default": null},
+                       "x": {"type": "number", "minimum": 0, "maximum": 1, "default": 1}}})"),
+            "accepted");
+}
+
 TEST(LoadErrors, RunTimeFixturesLoadFine) {
   Catalog catalog;
   EXPECT_THAT(load_plugins({kFixtures + "/throws_in_create", kFixtures + "/fails_in_process",
@@ -275,20 +334,60 @@ TEST(PluginSearchPath, OrderDeduplicationAndOnlyExistingFolders) {
   EXPECT_EQ(path[1], env1);
   EXPECT_EQ(path[2], env2);
   std::vector<std::string> rest(path.begin() + 3, path.end());
-  std::vector<std::string> expected_rest;
-  for (const char* d : {MIEN_DEFAULT_PLUGIN_DIR, MIEN_INSTALL_PLUGIN_DIR}) {
-    std::error_code ec;
-    const fs::path p = fs::canonical(d, ec);
-    if (!ec && std::find(expected_rest.begin(), expected_rest.end(), p.string()) == expected_rest.end())
-      expected_rest.push_back(p.string());
-  }
-  EXPECT_EQ(rest, expected_rest);
+  // Last: the bundled folder beside this executable (build/bin/../lib/mien/plugins).
+  EXPECT_THAT(rest, ElementsAre(fs::canonical(MIEN_PLUGIN_DIR).string()));
   fs::remove_all(root);
 }
 
-TEST(PluginSearchPath, WithoutEnvironment) {
+TEST(PluginSearchPath, AMissingEnvironmentEntryIsAWarningNotASilence) {
+  const fs::path root = fs::path(::testing::TempDir()) / "mien_search_path_missing";
+  fs::remove_all(root);
+  fs::create_directories(root / "there");
+  const std::string env = (root / "there").string() + ":" + (root / "gone").string();
+  ScopedEnv guard("MIEN_PLUGIN_PATH", env.c_str());
+  std::vector<std::string> warnings;
+  const auto path = plugin_search_path({(root / "exp_gone").string()}, &warnings);
+  ASSERT_FALSE(path.empty());
+  EXPECT_EQ(path[0], (root / "there").string());
+  // The experiment's own entries are warned about by the reader, with file:line:col.
+  EXPECT_THAT(warnings, ElementsAre("MIEN_PLUGIN_PATH names " + (root / "gone").string() +
+                                    ", which does not exist; no plugins are loaded from it"));
+  fs::remove_all(root);
+}
+
+TEST(PluginSearchPath, TheBundledFolderIsFoundFromTheExecutableNotACompiledInPath) {
+  // This test binary lives in build/bin like mien; the bundled plugins in build/lib/mien/plugins.
+  EXPECT_EQ(bundled_plugin_dir(), fs::path(MIEN_PLUGIN_DIR).lexically_normal().string());
   ScopedEnv guard("MIEN_PLUGIN_PATH", nullptr);
-  for (const auto& p : plugin_search_path({})) EXPECT_TRUE(fs::is_directory(p)) << p;
+  EXPECT_THAT(plugin_search_path({}), ElementsAre(fs::canonical(MIEN_PLUGIN_DIR).string()));
+  ScopedEnv only("MIEN_PLUGIN_PATH_ONLY", "1");
+  EXPECT_THAT(plugin_search_path({}), IsEmpty());
+}
+
+// "unknown component" and `mien describe` name the rejected library that would have
+// provided a type_id, with the reason; the catalog remembers them.
+TEST(LoadPlugins, RejectedLibrariesAreRememberedForTheIdsTheyDeclare) {
+  Catalog catalog;
+  const std::string minor = fixture("newer_minor", "newer_minor");
+  const std::string bad = fixture("bad_default_min", "bad_default_min");
+  const auto problems = load_plugins({minor, bad, kFixtures + "/wrong_major", kFixtures + "/not_a_library"}, catalog);
+  ASSERT_EQ(problems.size(), 4u);
+  EXPECT_THAT(problems[0].declared_type_ids, ElementsAre("fixture.raw"));
+  EXPECT_THAT(problems[1].declared_type_ids, ElementsAre("fixture.bad_default"));
+  EXPECT_THAT(problems[2].declared_type_ids, IsEmpty());  // another major: its layout is unknown
+  EXPECT_THAT(problems[3].declared_type_ids, IsEmpty());  // not even a library
+  ASSERT_EQ(catalog.rejections("fixture.raw").size(), 1u);
+  EXPECT_EQ(catalog.rejections("fixture.raw")[0].library, minor);
+  EXPECT_EQ(catalog.rejection_note("fixture.raw"),
+            "; it is declared by " + minor +
+                ", which was not loaded: plugin 'fixture-newer-minor' 0.1.0 needs mien ABI 1.1, but this host "
+                "implements ABI 1.0 (a plugin's minor may not be newer than the host's); upgrade mien or rebuild the "
+                "plugin against this SDK");
+  EXPECT_EQ(catalog.rejection_note("fixture.bad_default"),
+            "; it is declared by " + bad +
+                ", which was not loaded: component 'fixture.bad_default' parameter 'k': its default is -1.0, below "
+                "its minimum 0.0 (a default must satisfy the parameter's own schema)");
+  EXPECT_EQ(catalog.rejection_note("fixture.echo"), "");
 }
 
 }  // namespace

@@ -86,8 +86,8 @@ Options:
   --version                 versions of mien, the plugin ABI, LibTorch, OpenCV and the BLAS in use
 
 Plugins are looked for in the experiment's plugin_paths, in MIEN_PLUGIN_PATH
-(colon-separated folders or files) and in the build's and the installed plugin folder
-(the last two are skipped when MIEN_PLUGIN_PATH_ONLY=1).
+(colon-separated folders or files) and in the bundled plugin folder next to this
+executable, ../lib/mien/plugins (skipped when MIEN_PLUGIN_PATH_ONLY=1).
 )";
 
 // Plugin libraries read these when loaded, so they are set before any dlopen. Torch
@@ -113,9 +113,17 @@ void print_load_problems(const std::vector<LoadProblem>& problems) {
   for (const auto& p : problems) std::cerr << "warning: " << p.message << "\n";
 }
 
+// The plugin search path; a MIEN_PLUGIN_PATH entry that does not exist is always said.
+std::vector<std::string> search_path(const std::vector<std::string>& experiment_paths) {
+  std::vector<std::string> warnings;
+  auto path = plugin_search_path(experiment_paths, &warnings);
+  for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
+  return path;
+}
+
 Catalog load_catalog(const std::vector<std::string>& experiment_paths, bool report_problems) {
   Catalog catalog;
-  const auto problems = load_plugins(plugin_search_path(experiment_paths), catalog);
+  const auto problems = load_plugins(search_path(experiment_paths), catalog);
   if (report_problems) print_load_problems(problems);
   return catalog;
 }
@@ -214,7 +222,7 @@ int cmd_plugins(const std::vector<std::string>& args) {
     return kExitOk;
   }
   Catalog catalog;
-  const auto problems = load_plugins(plugin_search_path({}), catalog);
+  const auto problems = load_plugins(search_path({}), catalog);
   print_load_problems(problems);
   if (vm.count("json")) {
     json arr = json::array();
@@ -235,7 +243,7 @@ int cmd_plugins(const std::vector<std::string>& args) {
     std::cout << std::left << std::setw(static_cast<int>(width) + 2) << e->key() << std::setw(11) << kind_name(e->kind)
               << e->summary << "  [" << fs::path(e->library_path).filename().string() << "]\n";
   }
-  if (catalog.all().empty()) std::cout << "no plugins found; searched: MIEN_PLUGIN_PATH and " << MIEN_DEFAULT_PLUGIN_DIR << "\n";
+  if (catalog.all().empty()) std::cout << "no plugins found; searched: MIEN_PLUGIN_PATH and " << bundled_plugin_dir() << "\n";
   return kExitOk;
 }
 
@@ -270,13 +278,18 @@ int cmd_describe(const std::vector<std::string>& args) {
     version = static_cast<uint32_t>(std::stoul(id.substr(at + 1)));
     id = id.substr(0, at);
   }
-  Catalog catalog = load_catalog({}, false);
+  Catalog catalog;
+  const auto problems = load_plugins(search_path({}), catalog);
   const ComponentEntry* e = catalog.find(id, version);
   if (e == nullptr) {
-    std::cerr << "error: no component '" << vm["type"].as<std::string>() << "'";
+    std::cerr << "error: no component '" << vm["type"].as<std::string>() << "'" << catalog.rejection_note(id);
     const std::string hint = did_you_mean(id, catalog.type_ids());
     if (!hint.empty()) std::cerr << "; " << hint;
-    std::cerr << "\n(`mien plugins` lists what is installed)\n";
+    std::cerr << "\n";
+    // Libraries that failed before saying what they declare may be the one.
+    for (const auto& p : problems)
+      if (p.declared_type_ids.empty()) std::cerr << "warning: " << p.message << "\n";
+    std::cerr << "(`mien plugins` lists what is installed)\n";
     return kExitUsage;
   }
   json ports = json::array();
@@ -335,7 +348,7 @@ struct Loaded {
 
 void load_and_validate(const std::string& file, const std::vector<std::string>& sets, Loaded& out) {
   Experiment exp = read_experiment(file, sets, out.diags);
-  const auto problems = load_plugins(plugin_search_path(exp.plugin_paths), out.catalog);
+  const auto problems = load_plugins(search_path(exp.plugin_paths), out.catalog);
   if (out.diags.has_errors()) {
     print_load_problems(problems);
     return;
@@ -607,7 +620,7 @@ int cmd_run_node(const std::vector<std::string>& args) {
   // The experiment's folder, not the run folder, anchors relative paths (as in the submitting run).
   Experiment exp = read_experiment_text(text, resolved, submission->value("base_dir", ""), {}, diags);
   Catalog catalog;
-  const auto problems = load_plugins(plugin_search_path(exp.plugin_paths), catalog);
+  const auto problems = load_plugins(search_path(exp.plugin_paths), catalog);
   std::optional<ResolvedGraph> graph;
   if (!diags.has_errors()) graph = validate_experiment(exp, catalog, diags);
   if (diags.has_errors() || !graph) {

@@ -129,6 +129,13 @@ void read_plugin_paths(const YamlNode& root, const VariableScope& scope, Experim
       continue;
     }
     exp.plugin_paths.push_back(absolute_path(exp.base_dir, item.text));
+    // Not an error (the components may come from elsewhere), but never silent: otherwise
+    // the user sees only "unknown component" for what this folder should have provided.
+    std::error_code ec;
+    if (!std::filesystem::exists(exp.plugin_paths.back(), ec))
+      diags.warning(item.where, {},
+                    "plugin_paths entry '" + item.text + "' does not exist (" + exp.plugin_paths.back() +
+                        "); no plugins are loaded from it");
   }
 }
 

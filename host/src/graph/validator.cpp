@@ -73,7 +73,8 @@ class NodeValidator {
     if (spec.use.empty()) return nullptr;  // a missing 'use' was reported while reading
     if (const ComponentEntry* e = catalog_.find(spec.use, spec.pinned_version)) return e;
     if (catalog_.find(spec.use) == nullptr) {
-      error_once(diags_, spec.use_where, node_label(spec), "unknown component '" + spec.use + "'",
+      error_once(diags_, spec.use_where, node_label(spec),
+                 "unknown component '" + spec.use + "'" + catalog_.rejection_note(spec.use),
                  closest_hint(spec.use, catalog_.type_ids()));
       return nullptr;
     }

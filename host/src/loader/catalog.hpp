@@ -71,8 +71,21 @@ class Catalog {
   std::vector<std::string> type_ids() const;  // sorted, unique
   std::vector<const ComponentEntry*> all() const;  // sorted by type_id, version
 
+  // A library that declares `type_id` but was not loaded, and why (the loader's sentence).
+  struct Rejection {
+    std::string library;
+    std::string reason;
+  };
+  void add_rejection(const std::string& type_id, const std::string& library, const std::string& reason);
+  // Rejected libraries that would have provided type_id (in the order they were found).
+  std::vector<Rejection> rejections(const std::string& type_id) const;
+  // "; it is declared by X, which was not loaded: <reason>" (one clause per library), or
+  // "" when no rejected library declares it: appended to "unknown component" errors.
+  std::string rejection_note(const std::string& type_id) const;
+
  private:
   std::map<std::string, std::map<uint32_t, ComponentEntry>> entries_;
+  std::map<std::string, std::vector<Rejection>> rejections_;
 };
 
 }  // namespace mien::host

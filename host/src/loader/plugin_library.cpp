@@ -86,9 +86,30 @@ PluginLibrary::~PluginLibrary() = default;
 std::string PluginLibrary::name() const { return desc_ && desc_->name ? desc_->name : ""; }
 std::string PluginLibrary::version() const { return desc_ && desc_->version ? desc_->version : ""; }
 
-std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path, std::string* error) {
+// The type_ids a descriptor of this ABI major declares, copied (the library is unloaded
+// when its handshake fails). Only fields of ABI 1.0 are read, each after checking that
+// the struct is big enough to hold it.
+static std::vector<std::string> declared_ids(const mien_plugin_desc* d) {
+  std::vector<std::string> ids;
+  if (d == nullptr || d->struct_size < kPluginDescSizeV1_0 || d->abi_major != MIEN_ABI_VERSION_MAJOR ||
+      d->components == nullptr)
+    return ids;
+  for (uint32_t i = 0; i < d->num_components && i < 4096; ++i) {
+    const mien_component_desc* c = d->components[i];
+    if (c == nullptr || c->struct_size < offsetof(mien_component_desc, type_id) + sizeof(c->type_id) ||
+        c->type_id == nullptr)
+      continue;
+    ids.emplace_back(c->type_id);
+  }
+  return ids;
+}
+
+std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path, std::string* error,
+                                                   std::vector<std::string>* declared_type_ids) {
+  const mien_plugin_desc* d = nullptr;
   auto fail = [&](const std::string& message) -> std::shared_ptr<PluginLibrary> {
     if (error) *error = message;
+    if (declared_type_ids) *declared_type_ids = declared_ids(d);
     return nullptr;
   };
   const std::string resolved = canonical_or_absolute(path);
@@ -117,7 +138,7 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path, std:
   } catch (const std::exception& e) {
     return fail(path + " is not a mien plugin: " + dlerror_text(e.what(), resolved));
   }
-  const mien_plugin_desc* d = entry();
+  d = entry();
   if (d == nullptr) return fail(path + ": " MIEN_PLUGIN_ENTRY_NAME " returned no plugin descriptor");
   if (d->struct_size < kPluginDescSizeV1_0)
     return fail(path + ": plugin descriptor is " + std::to_string(d->struct_size) + " bytes, expected at least " +
@@ -156,33 +177,51 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path, std:
   return it->second;  // another thread may have won the race; both hold the same handle
 }
 
-std::vector<std::string> plugin_search_path(const std::vector<std::string>& experiment_paths) {
-  std::vector<std::string> candidates = experiment_paths;
+std::string bundled_plugin_dir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);  // the executable itself, symlinks resolved
+  if (ec || exe.empty()) return "";
+  return (exe.parent_path().parent_path() / "lib" / "mien" / "plugins").lexically_normal().string();
+}
+
+std::vector<std::string> plugin_search_path(const std::vector<std::string>& experiment_paths,
+                                            std::vector<std::string>* warnings) {
+  struct Candidate {
+    std::string path;
+    bool from_env = false;
+  };
+  std::vector<Candidate> candidates;
+  for (const auto& p : experiment_paths) candidates.push_back({p, false});
   if (const char* env = std::getenv("MIEN_PLUGIN_PATH")) {
     std::string value = env;
     size_t start = 0;
     while (start <= value.size()) {
       size_t end = value.find(':', start);
       if (end == std::string::npos) end = value.size();
-      if (end > start) candidates.push_back(value.substr(start, end - start));
+      if (end > start) candidates.push_back({value.substr(start, end - start), true});
       start = end + 1;
     }
   }
   // MIEN_PLUGIN_PATH_ONLY=1: nothing but what the experiment and MIEN_PLUGIN_PATH name
   // (reproducible isolation, e.g. testing a plugin build against a clean set).
   const char* only = std::getenv("MIEN_PLUGIN_PATH_ONLY");
-  if (only == nullptr || std::string(only) == "0" || std::string(only).empty()) {
-    candidates.push_back(MIEN_DEFAULT_PLUGIN_DIR);
-    candidates.push_back(MIEN_INSTALL_PLUGIN_DIR);
-  }
+  if (only == nullptr || std::string(only) == "0" || std::string(only).empty())
+    candidates.push_back({bundled_plugin_dir(), false});
 
   std::vector<std::string> out;
   std::set<std::string> seen;
   for (const auto& c : candidates) {
-    if (c.empty()) continue;
+    if (c.path.empty()) continue;
     std::error_code ec;
-    const fs::path p = fs::canonical(c, ec);
-    if (ec) continue;  // does not exist
+    const fs::path p = fs::canonical(c.path, ec);
+    if (ec) {
+      if (c.from_env && warnings)
+        warnings->push_back("MIEN_PLUGIN_PATH names " + c.path + ", which " +
+                            (ec == std::errc::no_such_file_or_directory ? std::string("does not exist")
+                                                                        : "cannot be read (" + ec.message() + ")") +
+                            "; no plugins are loaded from it");
+      continue;
+    }
     if (seen.insert(p.string()).second) out.push_back(p.string());
   }
   return out;
@@ -197,7 +236,7 @@ std::vector<std::string> plugin_files_in(const fs::path& dir, std::vector<LoadPr
   std::error_code ec;
   fs::directory_iterator it(dir, ec), end;
   if (ec) {
-    problems.push_back({dir.string(), "cannot list plugin folder " + dir.string() + ": " + ec.message()});
+    problems.push_back({dir.string(), "cannot list plugin folder " + dir.string() + ": " + ec.message(), {}});
     return files;
   }
   for (; it != end; it.increment(ec)) {
@@ -218,12 +257,17 @@ void add_library(const std::string& path, Catalog& catalog, std::set<std::string
   loaded.insert(resolved);
 
   std::string error;
-  std::shared_ptr<PluginLibrary> lib = PluginLibrary::load(path, &error);
+  std::vector<std::string> declared;
+  std::shared_ptr<PluginLibrary> lib = PluginLibrary::load(path, &error, &declared);
   if (!lib) {
-    problems.push_back({path, error});
+    problems.push_back({path, error, declared});
     return;
   }
   const mien_plugin_desc* d = lib->descriptor();
+  // A library is taken whole or not at all, so a rejection concerns every id it declares.
+  std::vector<std::string> ids;
+  for (uint32_t i = 0; i < d->num_components; ++i)
+    if (d->components[i] != nullptr && d->components[i]->type_id != nullptr) ids.emplace_back(d->components[i]->type_id);
 
   // All or nothing: every component must be valid and new before any is added.
   std::vector<ComponentEntry> entries;
@@ -231,7 +275,7 @@ void add_library(const std::string& path, Catalog& catalog, std::set<std::string
     std::string err;
     auto e = entry_from_descriptor(d->components[i], &err);
     if (!e) {
-      problems.push_back({path, path + ": " + err});
+      problems.push_back({path, path + ": " + err, ids});
       return;
     }
     e->library = lib;
@@ -247,17 +291,17 @@ void add_library(const std::string& path, Catalog& catalog, std::set<std::string
     std::string err;
     if (catalog.find(e.type_id, e.version) != nullptr) {
       catalog.add(e, &err);  // fails without changing the catalog; gives the message naming both libraries
-      problems.push_back({path, err});
+      problems.push_back({path, err, ids});
       ok = false;
     } else if (!own.add(e, &err)) {
-      problems.push_back({path, err});
+      problems.push_back({path, err, ids});
       ok = false;
     }
   }
   if (!ok) return;
   for (auto& e : entries) {
     std::string err;
-    if (!catalog.add(std::move(e), &err)) problems.push_back({path, err});  // cannot happen: checked above
+    if (!catalog.add(std::move(e), &err)) problems.push_back({path, err, ids});  // cannot happen: checked above
   }
 }
 
@@ -277,9 +321,11 @@ std::vector<LoadProblem> load_plugins(const std::vector<std::string>& paths, Cat
         add_library(path, catalog, loaded, problems);
       }
     } catch (const std::exception& e) {
-      problems.push_back({path, "cannot load plugin library " + path + ": " + e.what()});
+      problems.push_back({path, "cannot load plugin library " + path + ": " + e.what(), {}});
     }
   }
+  for (const auto& p : problems)
+    for (const auto& id : p.declared_type_ids) catalog.add_rejection(id, p.library, p.message);
   return problems;
 }
 
