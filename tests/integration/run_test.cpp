@@ -359,6 +359,103 @@ TEST_F(MienTest, DescribeShowsDefaultsAndPorts) {
   EXPECT_NE(bad.err.find("did you mean 'split.group_kfold'?"), std::string::npos) << bad.err;
 }
 
+// ---- silent misses: missing plugin folders, rejected libraries ------------------------
+TEST_F(MienTest, AMissingPluginFolderIsAWarningWithItsPosition) {
+  const auto exp = write("exp.yaml",
+                         "experiment: paths\n"
+                         "plugin_paths: [plugins_here, " + kTabular + "]\n" +
+                             tabular_graph().substr(std::string("experiment: it\n").size()));
+  plugin_path_ += ":" + (dir_ / "no_such_folder").string();
+  Result r = mien("validate '" + exp.string() + "'");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find(exp.string() + ":2:16: warning: plugin_paths entry 'plugins_here' does not exist (" +
+                       (dir_ / "plugins_here").string() + "); no plugins are loaded from it"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("warning: MIEN_PLUGIN_PATH names " + (dir_ / "no_such_folder").string() +
+                       ", which does not exist; no plugins are loaded from it"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(MienTest, UnknownComponentAndDescribeNameTheRejectedLibraryThatDeclaresIt) {
+  plugin_path_ += ":" + kFixtures + "/newer_minor:" + kFixtures + "/bad_default_min";
+  const std::string minor = kFixtures + "/newer_minor/libmien_fixture_newer_minor.so";
+  const std::string bad = kFixtures + "/bad_default_min/libmien_fixture_bad_default_min.so";
+  const auto exp = write("exp.yaml", "experiment: rejected\nnodes:\n  raw: {use: fixture.raw}\n  lie: {use: fixture.bad_default}\n");
+  Result r = mien("validate '" + exp.string() + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find(exp.string() + ":3:14: error: node 'raw': unknown component 'fixture.raw'; it is declared by " +
+                       minor + ", which was not loaded: plugin 'fixture-newer-minor' 0.1.0 needs mien ABI 1.1, but "
+                               "this host implements ABI 1.0"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(exp.string() + ":4:14: error: node 'lie': unknown component 'fixture.bad_default'; it is "
+                                      "declared by " +
+                       bad + ", which was not loaded: component 'fixture.bad_default' parameter 'k': its default is "
+                             "-1.0, below its minimum 0.0"),
+            std::string::npos)
+      << r.err;
+  Result d = mien("describe fixture.bad_default");
+  EXPECT_EQ(d.code, 2);
+  EXPECT_NE(d.err.find("error: no component 'fixture.bad_default'; it is declared by " + bad +
+                       ", which was not loaded: component 'fixture.bad_default' parameter 'k': its default is -1.0, "
+                       "below its minimum 0.0 (a default must satisfy the parameter's own schema)"),
+            std::string::npos)
+      << d.err;
+}
+
+// ---- what plugins print goes to log.txt, attributed -----------------------------------
+TEST_F(MienTest, WhatAPluginPrintsIsCapturedIntoTheLogAttributedWithOneWarning) {
+  plugin_path_ += ":" + kFixtures + "/prints_in_process";
+  const auto exp = write("exp.yaml",
+                         "experiment: prints\nnodes:\n"
+                         "  chatty: {use: fixture.prints, with: {lines: 3}}\n"
+                         "  doomed: {use: fixture.prints_then_fails}\n"
+                         "  quiet: {use: fixture.slow, with: {seconds: 0}}\n");
+  Result r = mien("run '" + exp.string() + "' --out '" + (dir_ / "run").string() + "'");
+  EXPECT_EQ(r.code, 1) << r.err;  // doomed fails, on purpose
+  // Nothing the plugins printed reached mien's own stdout or stderr...
+  for (const std::string& text : {r.out, r.err}) {
+    EXPECT_EQ(text.find("stdout line"), std::string::npos) << text;
+    EXPECT_EQ(text.find("a line on stderr"), std::string::npos) << text;
+    EXPECT_EQ(text.find("about to fail"), std::string::npos) << text;
+  }
+  // ...while mien's own lines, and the plugin's proper log line, did.
+  EXPECT_NE(r.err.find("info [chatty]: fixture.prints: a proper log line"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("error [doomed]: failed: process failed (invalid argument): fixture: failed after printing"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find("chatty"), std::string::npos) << r.out;  // the node table
+  // One warning per printing node, naming the component.
+  const std::string warn = "warning [chatty]: fixture.prints@1 printed 7 lines to stdout/stderr instead of logging "
+                           "through the host; they are in log.txt, marked 'output [chatty]'";
+  EXPECT_NE(r.err.find(warn), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(warn), r.err.rfind(warn)) << r.err;
+  EXPECT_NE(r.err.find("warning [doomed]: fixture.prints_then_fails@1 printed 1 line"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("warning [quiet]"), std::string::npos) << r.err;
+
+  const std::string log = slurp(dir_ / "run" / "log.txt");
+  const std::string tag = "] output [chatty] fixture.prints@1: ";
+  for (const char* line : {"fixture.prints: constructed", "fixture.prints: stdout line 1", "fixture.prints: stdout line 3",
+                           "fixture.prints: a line on stderr", "fixture.prints: from a worker thread",
+                           "fixture.prints: no newline at the end"})
+    EXPECT_NE(log.find(tag + line + "\n"), std::string::npos) << line << "\n" << log;
+  // stdout's own order is kept.
+  EXPECT_LT(log.find("stdout line 1"), log.find("stdout line 2"));
+  EXPECT_LT(log.find("stdout line 2"), log.find("stdout line 3"));
+  EXPECT_NE(log.find("] output [doomed] fixture.prints_then_fails@1: fixture.prints_then_fails: about to fail\n"),
+            std::string::npos)
+      << log;
+  // The host API's log line is a normal info line, not captured output.
+  EXPECT_NE(log.find("info [chatty]: fixture.prints: a proper log line"), std::string::npos) << log;
+  EXPECT_EQ(log.find("output [chatty] fixture.prints@1: fixture.prints: a proper log line"), std::string::npos) << log;
+  // mien's own terminal still works after the captures: the run's closing lines are there.
+  EXPECT_NE(r.err.find("[quiet]"), std::string::npos) << r.err;
+  EXPECT_EQ(statuses(dir_ / "run")["chatty"], "ran");
+  EXPECT_EQ(statuses(dir_ / "run")["quiet"], "ran");
+}
+
 TEST_F(MienTest, VersionNamesMienTheAbiTheLibrariesAndTheBlasInUse) {
   Result r = mien("--version");
   ASSERT_EQ(r.code, 0) << r.err;

@@ -41,7 +41,7 @@ void Console::close_log() {
 
 void Console::clear_bar_locked() {
   if (bar_shown_) {
-    std::fputs("\r\033[K", stderr);
+    std::fputs("\r\033[K", err_);
     bar_shown_ = false;
   }
 }
@@ -53,14 +53,15 @@ void Console::log(int level, const std::string& source, const std::string& messa
   if (level == 0 && !verbose_) return;
   if (quiet_ && level < 2) return;
   clear_bar_locked();
-  std::fprintf(stderr, "%s\n", line.c_str());
+  std::fprintf(err_, "%s\n", line.c_str());
+  std::fflush(err_);
 }
 
 void Console::print(const std::string& text) {
   std::lock_guard<std::mutex> lock(mutex_);
   clear_bar_locked();
-  std::fputs(text.c_str(), stdout);
-  std::fflush(stdout);
+  std::fputs(text.c_str(), out_);
+  std::fflush(out_);
   if (file_.is_open()) file_ << text << std::flush;
 }
 
@@ -78,17 +79,31 @@ void Console::progress(const std::string& node, uint64_t done, uint64_t total, c
     const int filled = static_cast<int>(frac * width);
     std::string bar(static_cast<size_t>(filled), '#');
     bar.append(static_cast<size_t>(width - filled), '.');
-    std::fprintf(stderr, "\r\033[K%s [%s] %3d%% %llu/%llu %s", node.c_str(), bar.c_str(), static_cast<int>(frac * 100),
+    std::fprintf(err_, "\r\033[K%s [%s] %3d%% %llu/%llu %s", node.c_str(), bar.c_str(), static_cast<int>(frac * 100),
                  static_cast<unsigned long long>(done), static_cast<unsigned long long>(total), note.c_str());
-    std::fflush(stderr);
+    std::fflush(err_);
     bar_shown_ = true;
   } else {
     // Not a terminal (CI, a pipe): a plain line at most every 5 seconds.
     if (since < std::chrono::seconds(5)) return;
     last_progress_ = now;
-    std::fprintf(stderr, "  %s: %llu/%llu %s\n", node.c_str(), static_cast<unsigned long long>(done),
+    std::fprintf(err_, "  %s: %llu/%llu %s\n", node.c_str(), static_cast<unsigned long long>(done),
                  static_cast<unsigned long long>(total), note.c_str());
   }
+}
+
+bool Console::plugin_output(const std::string& node, const std::string& component, const std::string& line) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!file_.is_open()) return false;
+  file_ << "[" << timestamp() << "] output [" << node << "] " << component << ": " << line << '\n' << std::flush;
+  return true;
+}
+
+std::pair<FILE*, FILE*> Console::set_terminal(FILE* out, FILE* err) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::fflush(out_);
+  std::fflush(err_);
+  return {std::exchange(out_, out), std::exchange(err_, err)};
 }
 
 void Console::end_progress() {

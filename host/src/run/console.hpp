@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <mutex>
 #include <string>
+#include <utility>
 
 namespace mien::host {
 
@@ -28,9 +30,20 @@ class Console {
   void progress(const std::string& node, uint64_t done, uint64_t total, const std::string& note);
   void end_progress();
 
+  // What a plugin wrote to stdout/stderr (run/plugin_output.hpp): one line into the log
+  // file only, tagged "output" and attributed to node and component. False when no log
+  // file is open (the caller then shows it otherwise).
+  bool plugin_output(const std::string& node, const std::string& component, const std::string& line);
+  // Where terminal output goes (stdout, stderr by default). While a plugin's fds 1 and 2
+  // are captured, the console writes to copies of the real ones, so mien's own lines are
+  // never mixed into the plugin's output. Returns the previous pair.
+  std::pair<FILE*, FILE*> set_terminal(FILE* out, FILE* err);
+
  private:
   void clear_bar_locked();
   std::mutex mutex_;
+  FILE* out_ = stdout;
+  FILE* err_ = stderr;
   std::ofstream file_;
   bool tty_ = false;
   bool verbose_ = false;

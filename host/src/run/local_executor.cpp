@@ -12,6 +12,7 @@
 #include "run/call_context.hpp"
 #include "run/executor.hpp"
 #include "run/model_ref.hpp"
+#include "run/plugin_output.hpp"
 #include "run/runner.hpp"
 #include "run/stored_value.hpp"
 
@@ -76,6 +77,9 @@ NodeOutcome LocalExecutor::execute(const NodeJob& job) {
   ctx.node_dir = (fs::path(staging) / "files").string();
   ctx.run_dir = job.run_dir;
   ctx.port_dir = [&](const char* port) { return (fs::path(staging) / port).string(); };
+  // From opening its input models to destroy(): whatever the plugin code prints goes to
+  // log.txt, attributed to this node and component, not into the terminal.
+  PluginOutputCapture capture(console_, node.spec.name, comp.key());
 
   auto fail = [&](const std::string& what) {
     out.status = cancel_flag().load() ? NodeOutcome::Status::kCancelled : NodeOutcome::Status::kFailed;
