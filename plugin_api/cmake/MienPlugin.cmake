@@ -1,10 +1,14 @@
-# mien_add_plugin(<name> SOURCES <files...> [LINK <targets...>] [OUTPUT_DIRECTORY <dir>])
+# mien_add_plugin(<name> SOURCES <files...> [LINK <targets...>] [OUTPUT_DIRECTORY <dir>]
+#                 [INSTALL_DIR <dir>])
 #
 # Builds a plugin library libmien_<name>.so: a MODULE library with hidden visibility,
 # so only the entry symbol mien_plugin_entry_v1 is exported. C and C++ sources both work.
+# INSTALL_DIR (default: the variable MIEN_PLUGIN_INSTALL_DIR, if set) also installs it
+# there with `cmake --install`; lib/mien/plugins, relative to the prefix, is the folder an
+# installed mien in the same prefix searches.
 include_guard(GLOBAL)
 function(mien_add_plugin name)
-  cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY" "SOURCES;LINK" ${ARGN})
+  cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY;INSTALL_DIR" "SOURCES;LINK" ${ARGN})
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "mien_add_plugin(${name}): SOURCES is required")
   endif()
@@ -28,5 +32,11 @@ function(mien_add_plugin name)
     set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIRECTORY}")
   elseif(DEFINED MIEN_PLUGIN_OUTPUT_DIR)
     set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${MIEN_PLUGIN_OUTPUT_DIR}")
+  endif()
+  if(NOT ARG_INSTALL_DIR AND DEFINED MIEN_PLUGIN_INSTALL_DIR)
+    set(ARG_INSTALL_DIR "${MIEN_PLUGIN_INSTALL_DIR}")
+  endif()
+  if(ARG_INSTALL_DIR)
+    install(TARGETS ${name} LIBRARY DESTINATION "${ARG_INSTALL_DIR}")
   endif()
 endfunction()
