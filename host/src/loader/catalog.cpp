@@ -73,7 +73,7 @@ std::string schema_violation(const json& schema, const json& value, const std::s
 }
 
 // The first parameter whose declared default its own schema rejects (nested object
-// properties included), as "parameter 'k': its default -1 is below its minimum 0", or "".
+// properties included), as "parameter 'k': its default is -1.0, below its minimum 0.0", or "".
 // The host fills defaults in without re-checking them, so a lying default would reach
 // create() although the same value written in YAML is refused.
 std::string default_violation(const json& properties, const std::string& prefix) {
