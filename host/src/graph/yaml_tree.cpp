@@ -1,4 +1,5 @@
 #include "graph/yaml_tree.hpp"
+#include "core/text_match.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -6,7 +7,6 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
-#include <regex>
 
 namespace mien::host::graph {
 namespace {
@@ -183,8 +183,7 @@ bool is_null_text(const std::string& text) {
 }
 
 nlohmann::json parse_integer_text(const std::string& text) {
-  static const std::regex kInteger("[-+]?[0-9]+");
-  if (!std::regex_match(text, kInteger)) return nullptr;
+  if (!text::is_integer(text)) return nullptr;
   const char* begin = text.data() + (text[0] == '+' ? 1 : 0);
   const char* end = text.data() + text.size();
   int64_t signed_value = 0;
@@ -195,8 +194,7 @@ nlohmann::json parse_integer_text(const std::string& text) {
 }
 
 nlohmann::json parse_number_text(const std::string& text) {
-  static const std::regex kNumber("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
-  if (!std::regex_match(text, kNumber)) return nullptr;
+  if (!text::is_decimal_number(text)) return nullptr;
   return std::strtod(text.c_str(), nullptr);
 }
 
