@@ -379,4 +379,34 @@ TEST_F(Reliability, AFifoInsideADataFolderIsNeverOpened) {
   EXPECT_EQ(slurp(dir_ / "r1/nodes/data/table.csv").find("b.png"), std::string::npos);
 }
 
+TEST_F(Reliability, AYamlAliasBombAndDeepNestingStopWithAClearMessage) {
+  std::string bomb = "experiment: bomb\ndoc:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'j'; ++c) {
+    bomb += std::string("  ") + c + ": &" + c + " [";
+    for (int i = 0; i < 10; ++i) bomb += std::string(i ? ", " : "") + "*" + static_cast<char>(c - 1);
+    bomb += "]\n";
+  }
+  spit(dir_ / "bomb.yaml", bomb + "nodes: {}\n");
+  const Result b = mien("validate bomb.yaml", 30);
+  EXPECT_EQ(b.code, 2) << b.err;
+  EXPECT_LT(b.seconds, 10);
+  EXPECT_NE(b.err.find("aliases"), std::string::npos) << b.err;
+
+  spit(dir_ / "deep.yaml", "experiment: deep\ndoc: " + std::string(5000, '[') + std::string(5000, ']') + "\nnodes: {}\n");
+  const Result d = mien("validate deep.yaml", 30);
+  EXPECT_EQ(d.code, 2) << d.err;
+  EXPECT_NE(d.err.find("deep"), std::string::npos) << d.err;
+}
+
+TEST_F(Reliability, ATenMegabyteExperimentValidatesInSeconds) {
+  std::string text = "experiment: big\nnodes:\n";
+  for (int i = 0; text.size() < 10'000'000; ++i)
+    text += "  n" + std::to_string(i) + ": {use: dataset.table, with: {path: d" + std::to_string(i) +
+            ".csv, label: emotion, id: id}, doc: \"" + std::string(200, 'z') + "\"}\n";
+  spit(dir_ / "big.yaml", text);
+  const Result r = mien("validate big.yaml", 120);
+  EXPECT_EQ(r.code, 0) << r.err.substr(0, 400);
+  EXPECT_LT(r.seconds, 40);  // was 110-160 s; about 8 s on a loaded 2-core machine
+}
+
 }  // namespace
