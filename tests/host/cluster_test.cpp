@@ -244,7 +244,8 @@ TEST_F(ChainedRun, ANodeWithAPublishedEntryIsNotSubmittedAndItsDependantsGetThei
   const std::string key = node_cache_key(g.nodes[0], node_seed(5, "data"), {});
   const std::string entry = cache_entry_dir(options.cache_dir, key);
   fs::create_directories(entry);
-  write_file_atomic(entry + "/entry.json", R"({"output_summary": ["out: float64 [4]"], "wall_seconds": 1.5})");
+  // An entry lists the files it holds (none here): an entry without the list is not trusted.
+  write_file_atomic(entry + "/entry.json", R"({"output_summary": ["out: float64 [4]"], "wall_seconds": 1.5, "files": {}})");
   QueueExecutor q;
   q.batches.push_back({{1, finished(NodeOutcome::Status::kRan, "k-a")}, {2, finished(NodeOutcome::Status::kRan, "k-b")}});
   q.batches.push_back({{3, finished(NodeOutcome::Status::kRan, "k-total")}});

@@ -17,6 +17,7 @@
 #include "loader/catalog.hpp"
 #include "loader/plugin_library.hpp"
 #include "core/files.hpp"
+#include "run/cache_command.hpp"
 #include "run/call_context.hpp"
 #include "run/cluster_node.hpp"
 #include "run/console.hpp"
@@ -80,6 +81,7 @@ Commands:
   describe TYPE_ID          a component's parameters (with defaults) and ports
   survey summarize FILES... summarise user-study responses (report.survey): CSV, Wilcoxon, HTML
   run-node RUN_DIR NODE     run one node of a submitted run folder (what each SLURM job runs)
+  cache du|verify|gc        the cache's size, a full check of every entry, removing old entries
 
 Options:
   -h, --help                this help; `mien <command> --help` for a command's options
@@ -439,6 +441,7 @@ int cmd_run(const std::vector<std::string>& raw_args) {
       "out", po::value<std::string>(), "run folder (default runs/<experiment>-<timestamp>)")(
       "threads", po::value<uint32_t>(), "compute threads per node (default: the number of cores; with slurm: each job's CPUs)")(
       "no-cache", "recompute every node (the cache is refreshed)")(
+      "explain-cache", "say why each node ran or was cached (always in log.txt and the manifest's \"cache\")")(
       "cache", po::value<std::string>(), "cache folder (default: $MIEN_CACHE_DIR, else .cache beside the run folder)")(
       "cache-dir", po::value<std::string>(), "the same as --cache")(
       "executor", po::value<std::string>()->default_value("local"), "local: this process; slurm: one sbatch job per node")(
@@ -484,6 +487,7 @@ int cmd_run(const std::vector<std::string>& raw_args) {
   options.threads = vm.count("threads") ? vm["threads"].as<uint32_t>() : default_threads();
   if (options.threads == 0) options.threads = 1;
   options.use_cache = vm.count("no-cache") == 0;
+  options.explain_cache = vm.count("explain-cache") > 0;
   options.executor = executor_name;
   if (vm.count("out")) options.run_dir = vm["out"].as<std::string>();
   if (const char* env = std::getenv("MIEN_CACHE_DIR"); env != nullptr && *env != '\0') options.cache_dir = env;
@@ -639,6 +643,12 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   const std::string cmd = argv[1];
+  // A pixel bomb (a small PNG declaring 16000x16000) must not be decoded into gigabytes:
+  // OpenCV checks this limit from the header, in every plugin, before decoding.
+  if (std::getenv("OPENCV_IO_MAX_IMAGE_PIXELS") == nullptr) {
+    const char* mien_limit = std::getenv("MIEN_MAX_IMAGE_PIXELS");
+    ::setenv("OPENCV_IO_MAX_IMAGE_PIXELS", mien_limit != nullptr && *mien_limit ? mien_limit : "100000000", 1);
+  }
   try {
     if (cmd == "-h" || cmd == "--help" || cmd == "help") {
       std::cout << kTopHelp;
@@ -653,8 +663,9 @@ int main(int argc, char** argv) {
     if (cmd == "survey") return mien::host::survey::survey_command(rest, std::cout, std::cerr);
     if (cmd == "status") return cmd_status(rest);
     if (cmd == "run-node") return cmd_run_node(rest);
+    if (cmd == "cache") return mien::host::cache_command(rest, std::cout, std::cerr);
     std::cerr << "error: unknown command '" << cmd << "'";
-    const std::string hint = did_you_mean(cmd, {"run", "validate", "plugins", "describe", "survey", "status", "run-node"});
+    const std::string hint = did_you_mean(cmd, {"run", "validate", "plugins", "describe", "survey", "status", "run-node", "cache"});
     if (!hint.empty()) std::cerr << "; " << hint;
     std::cerr << "\n\n" << kTopHelp;
     return kExitUsage;

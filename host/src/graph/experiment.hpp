@@ -92,6 +92,12 @@ struct ResolvedGraph {
 // nullopt when diags holds any error afterwards (those from reading included).
 std::optional<ResolvedGraph> validate_experiment(const Experiment& exp, const Catalog& catalog, Diagnostics& diags);
 
+// The folder under <run>/nodes/ that holds a node's files: "mlp[S]" -> "mlp-S", "x[S,L]"
+// -> "x-S-L"; any byte other than a letter, digit, '_', '-' or '.' becomes %XX ("S x" ->
+// "S%20x"), so distinct matrix values never share a folder. Two node names that still map
+// to one folder ("flt-S" beside the copy "flt[S]") are a validation error.
+std::string node_folder_name(const std::string& node);
+
 // The resolved experiment as YAML: every default filled in, versions pinned.
 std::string resolved_yaml(const ResolvedGraph& graph);
 

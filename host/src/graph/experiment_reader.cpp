@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "graph/experiment.hpp"
+#include "core/text_match.hpp"
 #include "graph/matrix_binding.hpp"
 #include "graph/variables.hpp"
 #include "graph/yaml_tree.hpp"
@@ -27,8 +27,7 @@ const std::vector<std::string> kNodeKeys = {"use", "with", "in", "matrix", "doc"
 // Node names end up in refs ("node.port") and folder names, so no dots or spaces. A
 // trailing "[...]" is allowed so a resolved.yaml, whose copies are spelt out, reads back.
 bool is_node_name(const std::string& s) {
-  static const std::regex kName("[A-Za-z0-9_-]+(\\[[^\\]]*\\])?");
-  return std::regex_match(s, kName);
+  return text::is_node_name(s);
 }
 
 std::optional<uint64_t> as_unsigned(const std::string& text) {
@@ -61,9 +60,8 @@ VariableScope read_vars(const YamlNode& root, Experiment& exp, Diagnostics& diag
     return scope;
   }
   for (const auto& v : vars->children) scope.all_var_names.push_back(v.key);
-  static const std::regex kVarName("[A-Za-z_][A-Za-z0-9_]*");
   for (const auto& v : vars->children) {
-    if (!std::regex_match(v.key, kVarName)) {
+    if (!text::is_identifier(v.key)) {
       error_once(diags, v.key_where, {}, "variable name '" + v.key + "' may only contain letters, digits and '_'");
       continue;
     }
@@ -91,8 +89,7 @@ void read_name(const YamlNode& root, const VariableScope& scope, Experiment& exp
     error_once(diags, root.where, {}, "missing 'experiment' (the experiment's name)", "add e.g. 'experiment: demo'");
     return;
   }
-  static const std::regex kName("[A-Za-z0-9_-]+");
-  if (!name->is_scalar() || !std::regex_match(name->text, kName)) {
+  if (!name->is_scalar() || !text::is_plain_name(name->text)) {
     error_once(diags, name->where, {},
                "experiment name " + name->describe() + " may only contain letters, digits, '_' and '-'");
     return;
@@ -148,8 +145,7 @@ struct MatrixAxis {
 
 // Checks one matrix entry; false after reporting what is wrong with it.
 bool read_axis(const YamlNode& entry, const std::string& node, MatrixAxis& axis, Diagnostics& diags) {
-  static const std::regex kKey("[A-Za-z_][A-Za-z0-9_]*");
-  if (!std::regex_match(entry.key, kKey)) {
+  if (!text::is_identifier(entry.key)) {
     error_once(diags, entry.key_where, node, "matrix key '" + entry.key + "' may only contain letters, digits and '_'");
     return false;
   }

@@ -2,10 +2,10 @@
 // (versions pinned, defaults filled, copies named), in a fixed layout so equal
 // experiments give equal text (the run folder's resolved.yaml, and its hash).
 // Mappings are written as blocks with sorted keys, lists in flow style.
-#include <regex>
 #include <sstream>
 
 #include "graph/experiment.hpp"
+#include "core/text_match.hpp"
 #include "graph/yaml_tree.hpp"
 
 namespace mien::host {
@@ -26,9 +26,8 @@ std::string escape_variables(const std::string& s) {
 // Plain when it reads back as the same string in block and flow context, else
 // double-quoted (JSON escapes are valid YAML).
 std::string string_scalar(const std::string& raw) {
-  static const std::regex kPlain("[A-Za-z_/][A-Za-z0-9_./@+-]*");
   const std::string s = escape_variables(raw);
-  const bool plain = std::regex_match(s, kPlain) && graph::guess_scalar(s, false).is_string() &&
+  const bool plain = text::is_plain_yaml_word(s) && graph::guess_scalar(s, false).is_string() &&
                      graph::parse_bool_text(s).is_null();
   return plain ? s : json(s).dump();
 }

@@ -3,7 +3,9 @@
 // problem is reported; matrix copies that share a mistake report it once.
 #include <algorithm>
 #include <deque>
+#include <cctype>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "graph/experiment.hpp"
@@ -204,9 +206,18 @@ class NodeValidator {
 
 void report_duplicate_names(const std::vector<NodeSpec>& specs, Diagnostics& diags) {
   std::set<std::string> seen;
-  for (const auto& s : specs)
-    if (!seen.insert(s.name).second)
+  std::map<std::string, std::string> folders;  // folder -> the first node writing it
+  for (const auto& s : specs) {
+    if (!seen.insert(s.name).second) {
       error_once(diags, s.where, s.name, "two nodes are named '" + s.name + "'", "rename one of them");
+      continue;
+    }
+    const auto [it, fresh] = folders.emplace(node_folder_name(s.name), s.name);
+    if (!fresh)
+      error_once(diags, s.where, s.name,
+                 "nodes '" + it->second + "' and '" + s.name + "' would both write the folder nodes/" + it->first,
+                 "rename one of them");
+  }
 }
 
 // consumers[i]: the nodes that take an input from node i (one entry per edge).
@@ -313,6 +324,19 @@ void report_cycles(const std::vector<ResolvedNode>& nodes, const std::vector<std
 }
 
 }  // namespace
+
+std::string node_folder_name(const std::string& node) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : node) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '_' || c == '-' || c == '.') out += ch;
+    else if (c == '[' || c == ',') out += '-';
+    else if (c == ']') continue;
+    else out += {'%', kHex[c >> 4], kHex[c & 15]};
+  }
+  return out;
+}
 
 std::optional<ResolvedGraph> validate_experiment(const Experiment& exp, const Catalog& catalog, Diagnostics& diags) {
   const MatrixExpansion expansion(exp, catalog);

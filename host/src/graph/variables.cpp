@@ -1,9 +1,9 @@
 #include "graph/variables.hpp"
+#include "core/text_match.hpp"
 
 #include <algorithm>
 #include <cstdlib>
 #include <optional>
-#include <regex>
 
 namespace mien::host::graph {
 namespace {
@@ -47,8 +47,7 @@ std::pair<std::string, std::optional<std::string>> split_default(const std::stri
 }
 
 bool is_name(const std::string& s) {
-  static const std::regex kName("[A-Za-z_][A-Za-z0-9_]*");
-  return std::regex_match(s, kName);
+  return text::is_identifier(s);
 }
 
 class Resolver {

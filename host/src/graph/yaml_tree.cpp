@@ -1,12 +1,13 @@
 #include "graph/yaml_tree.hpp"
+#include "core/text_match.hpp"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
-#include <regex>
 
 namespace mien::host::graph {
 namespace {
@@ -17,9 +18,34 @@ SourceLocation location_of(const YAML::Mark& mark, const std::string& file) {
   return {file, mark.line + 1, mark.column + 1};
 }
 
-YamlNode convert(const YAML::Node& in, const std::string& file, Diagnostics& diags) {
+// Aliases ("*x") repeat what they name, so a few lines of anchors can expand to billions
+// of values (an alias bomb). The tree built here counts what it has expanded and stops at
+// a limit, as it stops at a nesting depth no experiment needs.
+constexpr size_t kMaxDepth = 100;
+struct ExpansionLimit {
+  size_t values_max, values_left, bytes_max, bytes_left;
+  explicit ExpansionLimit(size_t text_size)
+      : values_max(std::max<size_t>(200000, text_size / 2)), values_left(values_max),
+        bytes_max(std::max<size_t>(16u << 20, 2 * text_size)), bytes_left(bytes_max) {}
+};
+struct TooLarge {
+  SourceLocation where;
+  std::string message;
+};
+
+YamlNode convert(const YAML::Node& in, const std::string& file, Diagnostics& diags, ExpansionLimit& limit, size_t depth = 0) {
   YamlNode out;
   out.where = location_of(in.Mark(), file);
+  if (depth > kMaxDepth)
+    throw TooLarge{out.where, "the YAML nests more than " + std::to_string(kMaxDepth) + " levels deep"};
+  const size_t bytes = in.IsScalar() ? in.Scalar().size() : 0;
+  if (limit.values_left == 0 || limit.bytes_left < bytes)
+    throw TooLarge{out.where, "the YAML expands to far more values than it has text (aliases '*name' repeat what their "
+                              "anchor '&name' holds, and nested ones multiply): stopped at " +
+                                  std::to_string(limit.values_max) + " values or " + std::to_string(limit.bytes_max >> 20) +
+                                  " MB of text"};
+  --limit.values_left;
+  limit.bytes_left -= bytes;
   switch (in.Type()) {
     case YAML::NodeType::Scalar:
       out.type = YamlNode::Type::kScalar;
@@ -29,12 +55,12 @@ YamlNode convert(const YAML::Node& in, const std::string& file, Diagnostics& dia
       break;
     case YAML::NodeType::Sequence:
       out.type = YamlNode::Type::kSequence;
-      for (const auto& item : in) out.children.push_back(convert(item, file, diags));
+      for (const auto& item : in) out.children.push_back(convert(item, file, diags, limit, depth + 1));
       break;
     case YAML::NodeType::Map:
       out.type = YamlNode::Type::kMap;
       for (auto it = in.begin(); it != in.end(); ++it) {
-        YamlNode value = convert(it->second, file, diags);
+        YamlNode value = convert(it->second, file, diags, limit, depth + 1);
         value.key = it->first.IsScalar() ? it->first.Scalar() : std::string();
         value.key_where = location_of(it->first.Mark(), file);
         // An empty value ("key:") is marked at the next token; the key is clearer.
@@ -108,7 +134,11 @@ void apply_override(YamlNode& root, const std::string& text, Diagnostics& diags)
   }
   YamlNode value;
   try {
-    value = convert(YAML::Load(text.substr(eq + 1)), kOverrideWhere.file, diags);
+    ExpansionLimit limit(text.size());
+    value = convert(YAML::Load(text.substr(eq + 1)), kOverrideWhere.file, diags, limit);
+  } catch (const TooLarge& e) {
+    diags.error(kOverrideWhere, {}, "override " + text.substr(0, eq) + ": " + e.message);
+    return;
   } catch (const YAML::Exception& ex) {
     diags.error(kOverrideWhere, {}, "malformed override '" + text + "': the value is not valid YAML (" + ex.msg + ")");
     return;
@@ -161,7 +191,14 @@ YamlNode make_scalar(std::string text, bool quoted, SourceLocation where) {
 
 YamlNode parse_yaml(const std::string& text, const std::string& file, Diagnostics& diags) {
   try {
-    return convert(YAML::Load(text), file, diags);
+    ExpansionLimit limit(text.size());
+    return convert(YAML::Load(text), file, diags, limit);
+  } catch (const TooLarge& e) {
+    diags.error(e.where, {}, e.message);
+    return {};
+  } catch (const YAML::DeepRecursion& ex) {
+    diags.error(location_of(ex.mark, file), {}, "the YAML nests more than " + std::to_string(kMaxDepth) + " levels deep");
+    return {};
   } catch (const YAML::Exception& ex) {
     diags.error(location_of(ex.mark, file), {}, "invalid YAML: " + ex.msg);
     return {};
@@ -183,8 +220,7 @@ bool is_null_text(const std::string& text) {
 }
 
 nlohmann::json parse_integer_text(const std::string& text) {
-  static const std::regex kInteger("[-+]?[0-9]+");
-  if (!std::regex_match(text, kInteger)) return nullptr;
+  if (!text::is_integer(text)) return nullptr;
   const char* begin = text.data() + (text[0] == '+' ? 1 : 0);
   const char* end = text.data() + text.size();
   int64_t signed_value = 0;
@@ -195,8 +231,7 @@ nlohmann::json parse_integer_text(const std::string& text) {
 }
 
 nlohmann::json parse_number_text(const std::string& text) {
-  static const std::regex kNumber("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
-  if (!std::regex_match(text, kNumber)) return nullptr;
+  if (!text::is_decimal_number(text)) return nullptr;
   return std::strtod(text.c_str(), nullptr);
 }
 

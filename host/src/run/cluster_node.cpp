@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/clock.hpp"
+#include "run/cache.hpp"
 #include "run/call_context.hpp"
 #include "run/executor.hpp"
 #include "run/runner.hpp"
@@ -108,18 +109,31 @@ int run_submitted_node(const ResolvedGraph& graph, const json& submission, const
     }
 
   RunPaths paths{run_dir, submission.value("cache_dir", "")};
-  NodeJob job = prepare_node_job(graph, index, keys, paths, threads);
+  NodeJob job;
+  try {
+    job = prepare_node_job(graph, index, keys, paths, threads);
+  } catch (const DigestCancelled&) {
+    outcome.status = NodeOutcome::Status::kCancelled;
+    outcome.error = "job " + job_id + " got SIGTERM while hashing its input files";
+    console.log(2, node_name, "cancelled: " + outcome.error);
+    return finish(130);
+  }
   const auto t0 = std::chrono::steady_clock::now();
   std::optional<NodeOutcome> cached;
-  if (submission.value("use_cache", true)) cached = reuse_cached(job);
+  const bool use_cache = submission.value("use_cache", true);
+  std::string damaged;
+  if (use_cache) cached = reuse_cached(job, &console, &damaged);
   if (cached) {
     outcome = std::move(*cached);
     console.log(1, node_name, "cached (" + comp.key() + ")");
   } else {
     console.log(1, node_name, "running " + comp.key() + " with " + std::to_string(threads) + " thread(s) on " + hostname());
+    const std::string why = explain_run(job, use_cache, damaged);
+    console.log(0, node_name, "runs: " + why);
     LocalExecutor local(console);
     outcome = local.execute(job);
     outcome.key = job.key;
+    outcome.details["cache"] = {{"decision", "run"}, {"reason", why}};
   }
   if (outcome.status == NodeOutcome::Status::kRan || outcome.status == NodeOutcome::Status::kCached) {
     try {

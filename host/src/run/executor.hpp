@@ -34,6 +34,9 @@ struct NodeJob {
   uint32_t threads = 1;
   std::string base_dir;   // the experiment file's folder
   std::string run_dir;
+  std::string cache_dir;
+  std::string experiment;        // the experiment's name (where the last key material is remembered)
+  nlohmann::json key_material;   // what the key is the hash of (explains the next run's decisions)
 };
 
 struct NodeOutcome {

@@ -9,6 +9,7 @@
 
 #include "core/clock.hpp"
 #include "core/files.hpp"
+#include "run/cache.hpp"
 #include "run/call_context.hpp"
 #include "run/executor.hpp"
 #include "run/model_ref.hpp"
@@ -179,6 +180,13 @@ NodeOutcome LocalExecutor::execute(const NodeJob& job) {
   } catch (const std::exception& e) {
     return fail(e.what());
   }
+  // Every file the entry holds, with its size and hash: what reusing it checks.
+  json files;
+  try {
+    files = describe_entry_files(staging);
+  } catch (const std::exception& e) {
+    return fail(std::string("cannot record its output files: ") + e.what());
+  }
   out.wall_seconds = seconds_since(t0);
   const json entry = {{"key", job.key},
                       {"node", node.spec.name},
@@ -190,16 +198,20 @@ NodeOutcome LocalExecutor::execute(const NodeJob& job) {
                       {"outputs", entry_outputs},
                       {"output_summary", out.outputs},
                       {"wall_seconds", out.wall_seconds},
-                      {"created", now_iso()}};
+                      {"created", now_iso()},
+                      {"files", files},
+                      {"key_material", job.key_material}};
   try {
     // entry.json is written last: an entry without it is never trusted.
     write_file_atomic((fs::path(staging) / "entry.json").string(), entry.dump(2) + "\n");
+    make_tree_read_only(staging);  // run folders get copies or read-only links, never a writable alias
     if (fs::exists(job.entry_dir)) fs::remove_all(job.entry_dir);  // --no-cache refresh
     if (!publish_dir(staging, job.entry_dir) && !entry_complete(job.entry_dir))
       throw std::runtime_error("cannot publish " + job.entry_dir);
   } catch (const std::exception& e) {
     return fail(e.what());
   }
+  if (!job.key_material.is_null()) remember_material(job.cache_dir, job.experiment, node.spec.name, job.key_material);
   out.status = NodeOutcome::Status::kRan;
   return out;
 }

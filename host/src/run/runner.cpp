@@ -12,6 +12,7 @@
 #include "core/clock.hpp"
 #include "core/files.hpp"
 #include "core/sha256.hpp"
+#include "run/cache.hpp"
 #include "run/call_context.hpp"
 #include "run/stored_value.hpp"
 
@@ -21,7 +22,9 @@ using nlohmann::json;
 namespace mien::host {
 namespace {
 
-constexpr int kCacheFormat = 1;  // bump when the on-disk layout of entries changes
+// Bump when the on-disk layout of entries changes. 2: entries list their files with hashes,
+// keys include the content of declared input files.
+constexpr int kCacheFormat = 2;
 
 long peak_rss_kb() {
   rusage u{};
@@ -46,7 +49,8 @@ class GraphRun {
  public:
   GraphRun(const ResolvedGraph& graph, const RunOptions& options, Console& console, Executor& executor)
       : graph_(graph), options_(options), console_(console), executor_(executor),
-        state_(graph.nodes.size(), State::kWaiting), keys_(graph.nodes.size()), records_(graph.nodes.size()) {}
+        state_(graph.nodes.size(), State::kWaiting), keys_(graph.nodes.size()), records_(graph.nodes.size()),
+        cache_reasons_(graph.nodes.size()) {}
 
   void open_run_folder(const std::string& resolved_yaml_text);
   void start_manifest();
@@ -64,6 +68,10 @@ class GraphRun {
   json record_head(size_t idx) const;
   void put_record(size_t idx, json rec);
   void write_manifest();
+  // Why a node ran or was cached: in log.txt always, on the terminal with --explain-cache.
+  void explain(size_t idx, const std::string& why) {
+    console_.log(options_.explain_cache ? 1 : 0, graph_.nodes[idx].spec.name, why);
+  }
 
   const ResolvedGraph& graph_;
   const RunOptions& options_;
@@ -77,12 +85,25 @@ class GraphRun {
   std::vector<std::string> keys_;
   std::vector<std::optional<json>> records_;  // the manifest's node records, in record_order_
   std::vector<size_t> record_order_;
+  std::vector<std::string> cache_reasons_;  // why a handed-over node had to run
 };
 
 void GraphRun::open_run_folder(const std::string& resolved_yaml_text) {
   const Experiment& exp = graph_.experiment;
-  std::string run_dir =
-      options_.run_dir.empty() ? (fs::path("runs") / (exp.name + "-" + now_compact())).string() : options_.run_dir;
+  std::string run_dir = options_.run_dir;
+  if (run_dir.empty()) {
+    // Two runs started in the same second must not share a folder: the folder is claimed
+    // with one mkdir, which only one process can win; the loser takes the next number.
+    const fs::path base = fs::path("runs") / (exp.name + "-" + now_compact());
+    fs::create_directories(base.parent_path());
+    for (int n = 1;; ++n) {
+      const fs::path candidate = n == 1 ? base : fs::path(base.string() + "-" + std::to_string(n));
+      if (fs::create_directory(candidate)) {
+        run_dir = candidate.string();
+        break;
+      }
+    }
+  }
   fs::create_directories(run_dir);
   paths_.run_dir = fs::canonical(run_dir).string();
   paths_.cache_dir =
@@ -159,15 +180,32 @@ void GraphRun::schedule(size_t idx) {
       masked = keys_;
       for (size_t up : after) masked[up].clear();
     }
-    NodeJob job = prepare_node_job(graph_, idx, after.empty() ? keys_ : masked, paths_, options_.threads);
+    NodeJob job;
+    try {
+      job = prepare_node_job(graph_, idx, after.empty() ? keys_ : masked, paths_, options_.threads);
+    } catch (const DigestCancelled&) {
+      outcome.status = NodeOutcome::Status::kCancelled;
+      outcome.error = "not started: the run was cancelled";
+      executor_.settled(idx, outcome);
+      record(idx, std::move(outcome));
+      return;
+    }
+    const std::string& name = graph_.nodes[idx].spec.name;
     if (!job.key.empty()) keys_[idx] = job.key;
+    std::string damaged;
     if (!job.key.empty() && options_.use_cache) {
-      if (auto cached = reuse_cached(job)) {
-        console_.log(1, graph_.nodes[idx].spec.name, "cached (" + graph_.nodes[idx].component->key() + ")");
+      if (auto cached = reuse_cached(job, &console_, &damaged)) {
+        console_.log(1, name, "cached (" + graph_.nodes[idx].component->key() + ")");
+        explain(idx, "cached: " + (*cached).details["cache"]["reason"].get<std::string>());
         executor_.settled(idx, *cached);
         record(idx, std::move(*cached));
         return;
       }
+    }
+    // A job computing its own key (its inputs still running) explains itself.
+    if (!job.key.empty()) {
+      cache_reasons_[idx] = explain_run(job, options_.use_cache, damaged);
+      explain(idx, "runs: " + cache_reasons_[idx]);
     }
     hand_over(idx, std::move(job), std::move(after));
     return;
@@ -230,6 +268,8 @@ void GraphRun::record(size_t idx, NodeOutcome outcome) {
   rec["peak_rss_mb"] = static_cast<double>(peak_rss_kb()) / 1024.0;
   rec["outputs"] = outcome.outputs;
   if (!outcome.error.empty()) rec["error"] = outcome.error;
+  if (!cache_reasons_[idx].empty() && !outcome.details.contains("cache") && outcome.status != S::kCached)
+    rec["cache"] = {{"decision", "run"}, {"reason", cache_reasons_[idx]}};
   for (const auto& [k, v] : outcome.details.items()) rec[k] = v;  // the executor's facts win (a job's own peak memory)
   switch (outcome.status) {
     case S::kRan: ++result_.ran; break;
@@ -293,7 +333,8 @@ uint64_t node_seed(uint64_t experiment_seed, const std::string& node_name) {
   return splitmix64(experiment_seed ^ splitmix64(h));
 }
 
-std::string node_cache_key(const ResolvedNode& node, uint64_t seed, const std::vector<std::vector<std::string>>& input_keys) {
+json node_key_material(const ResolvedNode& node, uint64_t seed, const std::vector<std::vector<std::string>>& input_keys,
+                       const json& input_files) {
   const ComponentEntry& c = *node.component;
   json k = {{"format", kCacheFormat},
             {"type_id", c.type_id},
@@ -302,15 +343,13 @@ std::string node_cache_key(const ResolvedNode& node, uint64_t seed, const std::v
             {"params", node.params},
             {"seed", seed},
             {"inputs", input_keys}};
-  return sha256_hex(k.dump());
+  if (!input_files.is_null()) k["input_files"] = input_files;
+  return k;
 }
 
-// Node names like "mlp[S]" become safe folder names.
-std::string node_folder_name(const std::string& node) {
-  std::string out;
-  for (char c : node) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.') ? c : (c == '[' || c == ',' ? '-' : c == ']' ? '\0' : '_');
-  out.erase(std::remove(out.begin(), out.end(), '\0'), out.end());
-  return out;
+std::string node_cache_key(const ResolvedNode& node, uint64_t seed, const std::vector<std::vector<std::string>>& input_keys,
+                           const json& input_files) {
+  return sha256_hex(node_key_material(node, seed, input_keys, input_files).dump());
 }
 
 std::string cache_entry_dir(const std::string& cache_dir, const std::string& key) {
@@ -329,6 +368,8 @@ NodeJob prepare_node_job(const ResolvedGraph& graph, size_t index, const std::ve
   job.threads = threads;
   job.base_dir = graph.experiment.base_dir;
   job.run_dir = paths.run_dir;
+  job.cache_dir = paths.cache_dir;
+  job.experiment = graph.experiment.name;
   bool keys_known = true;
   std::vector<std::vector<std::string>> input_keys;
   for (const auto& port_sources : node.inputs) {
@@ -349,7 +390,10 @@ NodeJob prepare_node_job(const ResolvedGraph& graph, size_t index, const std::ve
     }
   }
   if (!keys_known) return job;
-  job.key = node_cache_key(node, job.seed, input_keys);
+  // Throws DigestCancelled when the run is cancelled while the files are hashed.
+  const json input_files = digest_input_files(node, graph.experiment.base_dir, paths.cache_dir);
+  job.key_material = node_key_material(node, job.seed, input_keys, input_files);
+  job.key = sha256_hex(job.key_material.dump());
   // A nondeterministic component never shares an entry: its key is salted per run.
   if ((comp.flags & MIEN_COMPONENT_NONDETERMINISTIC) != 0)
     job.key = sha256_hex(job.key + now_iso() + std::to_string(::getpid()) + std::to_string(unix_seconds()));
@@ -357,26 +401,61 @@ NodeJob prepare_node_job(const ResolvedGraph& graph, size_t index, const std::ve
   return job;
 }
 
-std::optional<NodeOutcome> reuse_cached(const NodeJob& job) {
+std::optional<NodeOutcome> reuse_cached(const NodeJob& job, Console* console, std::string* why_not) {
   if ((job.node->component->flags & MIEN_COMPONENT_NONDETERMINISTIC) != 0) return std::nullopt;
   if (job.key.empty() || !entry_complete(job.entry_dir)) return std::nullopt;
+  const std::string problem = check_entry(job.entry_dir, false);
+  if (!problem.empty()) {
+    discard_entry(job.entry_dir);
+    const std::string why = "its cache entry was damaged (" + problem + ") and was discarded";
+    if (console != nullptr) console->log(2, job.node->spec.name, "cache entry damaged: " + problem + "; discarded, the node reruns");
+    if (why_not != nullptr) *why_not = why;
+    return std::nullopt;
+  }
   NodeOutcome outcome;
   outcome.status = NodeOutcome::Status::kCached;
   outcome.key = job.key;
+  size_t files = 0;
   try {
     const auto entry = json::parse(read_file((fs::path(job.entry_dir) / "entry.json").string()));
     outcome.outputs = entry.value("output_summary", std::vector<std::string>{});
     outcome.details["original_wall_seconds"] = entry.value("wall_seconds", 0.0);
+    files = entry.value("files", json::object()).size();
   } catch (...) {
   }
+  outcome.details["cache"] = {{"decision", "cached"},
+                              {"reason", "entry " + job.key.substr(0, 12) + " has this key; its " + std::to_string(files) +
+                                             " file(s) checked against their recorded sizes and hashes"}};
+  touch_entry(job.entry_dir);
+  if (!job.key_material.is_null()) remember_material(job.cache_dir, job.experiment, job.node->spec.name, job.key_material);
   return outcome;
+}
+
+std::string explain_run(const NodeJob& job, bool use_cache, const std::string& damaged) {
+  if ((job.node->component->flags & MIEN_COMPONENT_NONDETERMINISTIC) != 0)
+    return "the component is nondeterministic: never cached";
+  if (!use_cache) return "--no-cache: every node recomputed";
+  if (!damaged.empty()) return damaged;
+  if (job.key_material.is_null()) return "no entry for this key";
+  json previous;
+  try {
+    previous = json::parse(read_file(last_material_file(job.cache_dir, job.experiment, job.node->spec.name)));
+  } catch (...) {
+    return "no entry for this key; no earlier run of node '" + job.node->spec.name + "' of experiment '" + job.experiment +
+           "' with this cache to compare with";
+  }
+  std::vector<std::string> ports;
+  for (const auto& p : job.node->component->inputs()) ports.push_back(p.name);
+  const std::string diff = explain_difference(previous, job.key_material, ports);
+  if (diff.empty()) return "no entry for this key, although nothing changed since the last run (the entry was removed)";
+  return diff;
 }
 
 std::string link_node_outputs(const std::string& run_dir, const std::string& node_name, const std::string& entry_dir) {
   const fs::path node_dir = fs::path(run_dir) / "nodes" / node_folder_name(node_name);
   std::error_code ec;
   fs::remove_all(node_dir, ec);
-  for (const auto& e : fs::directory_iterator(entry_dir)) link_or_copy_tree(e.path().string(), (node_dir / e.path().filename()).string());
+  for (const auto& e : fs::directory_iterator(entry_dir)) materialize_tree(e.path().string(), (node_dir / e.path().filename()).string());
   return fs::relative(node_dir, run_dir).string();
 }
 

@@ -177,6 +177,10 @@ fs::path resolve_file(const Setup& s, const std::string& value, const std::strin
     throw Error(param + ": file " + p.string() + resolved_note(s, value) + " does not exist", MIEN_ERR_IO);
   if (fs::is_directory(p, ec))
     throw Error(param + ": " + p.string() + resolved_note(s, value) + " is a folder, expected a file", MIEN_ERR_IO);
+  // Opening a FIFO blocks until a writer comes and a device never ends: refuse both.
+  if (!fs::is_regular_file(p, ec))
+    throw Error(param + ": " + p.string() + resolved_note(s, value) + " is not a regular file (a FIFO, socket or device)",
+                MIEN_ERR_IO);
   return p;
 }
 

@@ -19,6 +19,10 @@
 
 namespace mien::datasets {
 
+// "format": "input-path" on a parameter: the host hashes the files it names (a folder: every
+// file below it) into the node's cache key, so a changed, added or removed file reruns the node.
+inline const ::mien::Json kReadsFiles = {{"format", "input-path"}};
+
 // Parameters several readers share (each reader declares its own copy: descriptions differ).
 namespace params {
 inline Param<std::vector<std::string>> classes() {
@@ -57,8 +61,9 @@ inline Param<Json> class_map(const std::string& codes, const std::string& defaul
 // Groups: subject (gender + number, "F01"), pose, series.
 class KdefDataset {
  public:
-  static inline const Param<std::string> kRoot{
-      "root", "KDEF folder (searched recursively for AF01AFS.JPG-style names); relative to the experiment file"};
+  static inline const Param<std::string> kRoot =
+      Param<std::string>{
+      "root", "KDEF folder (searched recursively for AF01AFS.JPG-style names); relative to the experiment file"}.json_schema(kReadsFiles);
   static inline const Param<std::vector<std::string>> kPoses{
       "poses", {"S", "HL", "HR"}, "Angles to keep, of S (straight), HL/HR (half left/right), FL/FR (full profile)"};
   static inline const Param<std::vector<std::string>> kSeries{"series", {"A", "B"},
@@ -101,8 +106,9 @@ class KdefDataset {
 // with the codes NE HA SA SU AN DI FE, e.g. KA.AN1.39.tiff. Groups: subject ("KA").
 class JaffeDataset {
  public:
-  static inline const Param<std::string> kRoot{
-      "root", "JAFFE folder (searched recursively for KA.AN1.39.tiff-style names); relative to the experiment file"};
+  static inline const Param<std::string> kRoot =
+      Param<std::string>{
+      "root", "JAFFE folder (searched recursively for KA.AN1.39.tiff-style names); relative to the experiment file"}.json_schema(kReadsFiles);
   static inline const Param<Json> kClassMap =
       params::class_map("the JAFFE expression codes (NE HA SA SU AN DI FE)",
                         "FE fear, AN anger, DI disgust, HA happy, NE neutral, SA sad, SU surprise");
@@ -144,8 +150,9 @@ class JaffeDataset {
 // Groups: subject ("S005"), sequence ("S005_001").
 class CkplusDataset {
  public:
-  static inline const Param<std::string> kRoot{
-      "root", "CK+ folder holding cohn-kanade-images/ and Emotion/ (and Landmarks/); relative to the experiment file"};
+  static inline const Param<std::string> kRoot =
+      Param<std::string>{
+      "root", "CK+ folder holding cohn-kanade-images/ and Emotion/ (and Landmarks/); relative to the experiment file"}.json_schema(kReadsFiles);
   static inline const Param<int> kPeakFrames =
       Param<int>("peak_frames", 3,
                  "How many frames, ending at the labelled (peak) frame, each labelled sequence contributes with "
@@ -200,8 +207,9 @@ class CkplusDataset {
 // row (wrong pixel count, a bad number) is skipped with its line number.
 class Fer2013Dataset {
  public:
-  static inline const Param<std::string> kPath{
-      "path", "The fer2013.csv file (columns emotion, pixels and optionally Usage); relative to the experiment file"};
+  static inline const Param<std::string> kPath =
+      Param<std::string>{
+      "path", "The fer2013.csv file (columns emotion, pixels and optionally Usage); relative to the experiment file"}.json_schema(kReadsFiles);
   static inline const Param<std::vector<std::string>> kUsage{
       "usage", {}, "Keep only rows whose Usage is one of these (Training, PublicTest, PrivateTest); [] = every row"};
   static inline const Param<Json> kClassMap = params::class_map(
@@ -243,8 +251,9 @@ class Fer2013Dataset {
 // disgusted, ...). A folder that maps to nothing is an error; map it to null to leave it out.
 class ImageFolderDataset {
  public:
-  static inline const Param<std::string> kRoot{
-      "root", "Folder with one subfolder per class; relative to the experiment file"};
+  static inline const Param<std::string> kRoot =
+      Param<std::string>{
+      "root", "Folder with one subfolder per class; relative to the experiment file"}.json_schema(kReadsFiles);
   static inline const Param<Json> kClassMap = params::class_map(
       "class folder names (compared ignoring case)",
       "each canonical name maps to itself, plus fearful/afraid/scared -> fear, angry -> anger, disgusted -> "
@@ -287,8 +296,9 @@ class ImageFolderDataset {
 // (unknown) when no labels are given; an unreadable file is skipped with the reason.
 class ImageFilesDataset {
  public:
-  static inline const Param<std::vector<std::string>> kFiles{
-      "files", "Image paths, relative to the experiment file"};
+  static inline const Param<std::vector<std::string>> kFiles =
+      Param<std::vector<std::string>>{
+      "files", "Image paths, relative to the experiment file"}.json_schema(kReadsFiles);
   static inline const Param<std::vector<std::string>> kLabels{
       "labels", {}, "One canonical class name per file ([] = unknown labels)"};
   static inline const Param<bool> kVerify = params::verify_images();

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -61,8 +63,49 @@ std::string sniff_format(const unsigned char* h, size_t n) {
   return "";
 }
 
+// The largest image decoded: MIEN_MAX_IMAGE_PIXELS, default 100 Mpx (a 16000x16000 PNG of
+// 250 KB would otherwise become gigabytes). The host sets OpenCV's own limit to the same.
+uint64_t max_image_pixels() {
+  static const uint64_t limit = [] {
+    const char* v = std::getenv("MIEN_MAX_IMAGE_PIXELS");
+    const unsigned long long n = v ? std::strtoull(v, nullptr, 10) : 0;
+    return n > 0 ? static_cast<uint64_t>(n) : uint64_t{100000000};
+  }();
+  return limit;
+}
+
+// Width x height from the header, without decoding; 0 when the format's header is not
+// understood here (OpenCV's own limit still applies then).
+uint64_t header_pixels(const std::string& format, std::ifstream& in) {
+  unsigned char b[1 << 16];
+  in.clear();
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(b), sizeof b);
+  const size_t n = static_cast<size_t>(in.gcount());
+  in.clear();
+  auto be16 = [&](size_t i) { return static_cast<uint32_t>(b[i] << 8 | b[i + 1]); };
+  auto be32 = [&](size_t i) { return static_cast<uint64_t>(be16(i)) << 16 | be16(i + 2); };
+  if (format == "png" && n >= 24) return be32(16) * be32(20);
+  if (format == "bmp" && n >= 26) {
+    const int64_t w = static_cast<int32_t>(le32(b + 18)), h = static_cast<int32_t>(le32(b + 22));
+    return static_cast<uint64_t>(w < 0 ? -w : w) * static_cast<uint64_t>(h < 0 ? -h : h);
+  }
+  if (format == "jpeg") {
+    for (size_t i = 2; i + 9 < n;) {
+      if (b[i] != 0xFF) return 0;
+      const unsigned char m = b[i + 1];
+      if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) return uint64_t{be16(i + 5)} * be16(i + 7);
+      i += 2 + be16(i + 2);
+    }
+  }
+  return 0;
+}
+
 ImageCheck check_image(const std::string& path, bool decode) {
   try {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))  // never open a FIFO or a device: it blocks
+      return problem("unreadable", "not a regular file (a FIFO, socket or device)");
     std::ifstream in(path, std::ios::binary);
     if (!in) return problem("unreadable", "cannot open the file");
     in.seekg(0, std::ios::end);
@@ -97,6 +140,9 @@ ImageCheck check_image(const std::string& path, bool decode) {
         return problem("truncated", "the BMP header declares " + std::to_string(declared) + " bytes, the file has " +
                                         std::to_string(size));
     }
+    if (const uint64_t px = header_pixels(format, in); px > max_image_pixels())
+      return problem("too_large", "its header declares " + std::to_string(px) + " pixels, more than the limit of " +
+                                      std::to_string(max_image_pixels()) + " (MIEN_MAX_IMAGE_PIXELS)");
     if (decode) {
       // JPEGs decode at 1/8 scale: the whole entropy-coded stream is still read, at a
       // fraction of the cost.

@@ -15,6 +15,10 @@
 
 namespace mien::face {
 
+// "format": "input-path" on a parameter: the host hashes the files it names (a folder: every
+// file below it) into the node's cache key, so a changed, added or removed file reruns the node.
+inline const ::mien::Json kReadsFiles = {{"format", "input-path"}};
+
 // A face box in the pixels of the original image.
 struct FaceBox {
   double x = 0, y = 0, w = 0, h = 0, score = 0;
@@ -126,9 +130,10 @@ class DetectDlibHog : public DetectorBase {
 // to `max_side` first, full resolution only when that finds no face.
 class DetectOpencvHaar : public DetectorBase {
  public:
-  static inline const Param<std::string> kCascade{
+  static inline const Param<std::string> kCascade =
+      Param<std::string>{
       "cascade", "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml",
-      "OpenCV cascade XML file (Haar or LBP); a relative path is resolved against the experiment file's folder"};
+      "OpenCV cascade XML file (Haar or LBP); a relative path is resolved against the experiment file's folder"}.json_schema(kReadsFiles);
   static inline const Param<double> kScaleFactor = Param<double>(
       "scale_factor", 1.1, "Scale step between the image pyramid's levels (detectMultiScale scaleFactor)")
       .range(1.01, 2.0);
@@ -180,9 +185,10 @@ class DetectOpencvHaar : public DetectorBase {
 // 100 MB model is loaded once per process and shared by every instance and thread.
 class LandmarksDlib68 {
  public:
-  static inline const Param<std::string> kModel{
+  static inline const Param<std::string> kModel =
+      Param<std::string>{
       "model", "/usr/share/dlib/shape_predictor_68_face_landmarks.dat",
-      "dlib shape-predictor file with 68 landmarks; a relative path is resolved against the experiment file's folder"};
+      "dlib shape-predictor file with 68 landmarks; a relative path is resolved against the experiment file's folder"}.json_schema(kReadsFiles);
 
   static inline const Input kTable{"table", MIEN_VALUE_TABLE,
                                    "rows with face_x, face_y, face_w, face_h and a 'path' (or 'images')"};

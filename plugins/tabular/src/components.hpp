@@ -10,6 +10,10 @@
 
 namespace mien::tabular {
 
+// "format": "input-path" on a parameter: the host hashes the files it names (a folder: every
+// file below it) into the node's cache key, so a changed, added or removed file reruns the node.
+inline const ::mien::Json kReadsFiles = {{"format", "input-path"}};
+
 // Example config:
 //
 //   data:
@@ -29,8 +33,9 @@ namespace mien::tabular {
 // feature; other columns are skipped (listed in the summary).
 class DatasetTable {
  public:
-  static inline const Param<std::string> kPath{
-      "path", "CSV or TSV file to read; a relative path is resolved against the experiment file's folder"};
+  static inline const Param<std::string> kPath =
+      Param<std::string>{
+      "path", "CSV or TSV file to read; a relative path is resolved against the experiment file's folder"}.json_schema(kReadsFiles);
   static inline const Param<std::string> kLabel{"label", "label",
                                                 "Column holding the class of each row (\"\" = no label column)"};
   static inline const Param<std::string> kId{"id", "",

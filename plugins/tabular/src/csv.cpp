@@ -140,7 +140,11 @@ CsvData parse_csv(const std::string& text, char delimiter, const std::string& di
 
 CsvData read_csv(const std::string& path, const std::string& display, const Host* host) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw Error("cannot read " + display + ": it is a folder", MIEN_ERR_IO);
+  const auto type = std::filesystem::status(path, ec).type();
+  if (type == std::filesystem::file_type::directory) throw Error("cannot read " + display + ": it is a folder", MIEN_ERR_IO);
+  // Opening a FIFO blocks until a writer comes, and a device never ends: refuse both first.
+  if (!ec && type != std::filesystem::file_type::regular)
+    throw Error("cannot read " + display + ": not a regular file (a FIFO, socket or device)", MIEN_ERR_IO);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int err = errno;
