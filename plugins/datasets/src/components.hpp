@@ -249,6 +249,12 @@ class Fer2013Dataset {
 // are matched ignoring case through class_map, whose defaults know the canonical names
 // and their common spellings (angry, fearful, afraid, happiness, sadness, surprised,
 // disgusted, ...). A folder that maps to nothing is an error; map it to null to leave it out.
+//
+// Pre-cropped faces (FER2013 exported as PNGs, CK+48, RAF-DB aligned): `faces: whole_image`
+// decodes every crop (any size, gray or colour) into `images` [N, size, size, channels],
+// stretched to the square (crops are square in these exports), so
+//   in: {model: cnn.model, images: data.images, table: data.table}
+// feeds eval.predict, model fine-tuning and Grad-CAM with no detection or landmarks.
 class ImageFolderDataset {
  public:
   static inline const Param<std::string> kRoot =
@@ -264,9 +270,26 @@ class ImageFolderDataset {
       "becomes the `subject` GROUP column. A file it does not match is skipped. \"\" = no subject column"};
   static inline const Param<std::vector<std::string>> kClasses = params::classes();
   static inline const Param<bool> kVerify = params::verify_images();
+  static inline const Param<std::string> kFaces =
+      Param<std::string>("faces", "detect",
+                         "detect: the images are photographs; the table's paths go to detection and landmarks "
+                         "(`images` stays empty). whole_image: every image is already a face crop (FER2013, CK+48, "
+                         "RAF-DB exports): each is decoded, resized to size x size and emitted on `images`, so image "
+                         "models, image explainers and heat maps take it without detection or landmarks")
+          .one_of({"detect", "whole_image"});
+  static inline const Param<int> kSize =
+      Param<int>("size", 112, "whole_image: side of the emitted square crops in pixels (face-api takes any size and "
+                              "resizes to 112 itself)")
+          .range(8, 4096);
+  static inline const Param<int> kChannels =
+      Param<int>("channels", 3, "whole_image: 3 = RGB (gray crops are repeated into three channels), 1 = gray")
+          .one_of({1, 3});
 
   static inline const Output kTable{"table", MIEN_VALUE_TABLE,
                                     "one row per image: id (path below root), label, subject (optional), path"};
+  static inline const Output kImages{
+      "images", MIEN_VALUE_IMAGE,
+      "faces: whole_image: uint8 [N, size, size, channels], row i = table row i; otherwise [0, size, size, channels]"};
   static inline const Output kSkipped{"skipped", MIEN_VALUE_TABLE, "files not used: path, problem, reason"};
   static inline const Output kSummary{"summary", MIEN_VALUE_JSON,
                                       "counts per class (and subject), skipped files by reason, the class map"};
@@ -281,6 +304,8 @@ class ImageFolderDataset {
   std::vector<std::string> classes_;
   ClassMap class_map_;
   bool verify_;
+  bool whole_image_;
+  int size_, channels_;
   unsigned threads_;
 };
 

@@ -1,4 +1,7 @@
 // dataset.image_folder: root/<class>/*.jpg -> a sample table.
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
 #include <optional>
 #include <regex>
 #include <set>
@@ -8,10 +11,11 @@
 namespace mien::datasets {
 
 ComponentInfo ImageFolderDataset::info() {
-  return ComponentInfo("dataset.image_folder", 1, MIEN_KIND_DATASET,
-                       "Reads a folder with one subfolder of images per class into a sample table")
-      .params(kRoot, kClassMap, kSubjectRegex, kClasses, kVerify)
-      .ports(kTable, kSkipped, kSummary);
+  return ComponentInfo("dataset.image_folder", 2, MIEN_KIND_DATASET,
+                       "Reads a folder with one subfolder of images per class into a sample table (and, with "
+                       "faces: whole_image, the images themselves as face crops)")
+      .params(kRoot, kClassMap, kSubjectRegex, kClasses, kVerify, kFaces, kSize, kChannels)
+      .ports(kTable, kImages, kSkipped, kSummary);
 }
 
 ImageFolderDataset::ImageFolderDataset(const Setup& s)
@@ -21,6 +25,9 @@ ImageFolderDataset::ImageFolderDataset(const Setup& s)
       class_map_(class_synonyms(), kClassMap.read(s.params()), /*closed=*/false, /*fold_case=*/true,
                  "class folder names"),
       verify_(kVerify.read(s.params())),
+      whole_image_(kFaces.read(s.params()) == "whole_image"),
+      size_(kSize.read(s.params())),
+      channels_(kChannels.read(s.params())),
       threads_(s.num_threads()) {
   if (!subject_regex_.empty()) {
     try {
@@ -40,6 +47,7 @@ void ImageFolderDataset::process(Context& ctx) {
   if (!subject_regex_.empty()) subject.emplace(subject_regex_);
 
   size_t ignored = 0;
+  std::vector<std::string> paths;  // by Sample::index, for decoding the kept crops
   std::map<std::string, size_t> unknown_folders;  // folder -> image count
   std::map<std::string, size_t> folder_counts;
   for (const auto& file : listing.files) {
@@ -67,6 +75,8 @@ void ImageFolderDataset::process(Context& ctx) {
     smp.id = rel.generic_string();
     smp.label = *target;
     smp.path = path;
+    smp.index = paths.size();
+    paths.push_back(path);
     if (subject) {
       const std::string name = file.filename().string();
       std::smatch m;
@@ -91,7 +101,8 @@ void ImageFolderDataset::process(Context& ctx) {
                 ": null}). Canonical classes: " + join(canonical_classes()));
   }
   col.restrict_classes(classes_);
-  if (verify_) col.verify_images(threads_);
+  // Crops are decoded below, so an unreadable one must be skipped here, before the table is made.
+  if (verify_ || whole_image_) col.verify_images(threads_);
 
   Collector::Spec spec;
   spec.dataset = "image_folder";
@@ -104,8 +115,33 @@ void ImageFolderDataset::process(Context& ctx) {
   spec.extra["folder_counts"] = fc;
   spec.extra["subject_regex"] = subject_regex_;
   spec.extra["verify_images"] = verify_;
+  spec.extra["faces"] = whole_image_ ? "whole_image" : "detect";
+  if (whole_image_) spec.extra["crop"] = {{"size", size_}, {"channels", channels_}, {"resize", "stretched to the square"}};
   spec.extra["ignored_files"] = {{"not_images", ignored}, {"hidden", listing.hidden}};
   auto res = col.finish(spec);
+
+  // ---- the crops: decoded, converted to the channels asked for, resized (area averaging
+  // when shrinking, bilinear when enlarging), RGB order ----
+  const auto n = whole_image_ ? static_cast<int64_t>(res.kept.size()) : int64_t{0};
+  Tensor images = Tensor::zeros<uint8_t>({n, size_, size_, channels_});
+  uint8_t* dst = images.data<uint8_t>();
+  const size_t plane = static_cast<size_t>(size_) * static_cast<size_t>(size_) * static_cast<size_t>(channels_);
+  for (int64_t i = 0; i < n; ++i) {
+    if (i % 64 == 0) {
+      host.check_cancelled();
+      host.progress(static_cast<uint64_t>(i), static_cast<uint64_t>(n), "decoding face crops");
+    }
+    const std::string& path = paths[res.kept[static_cast<size_t>(i)]];
+    cv::Mat m = cv::imread(path, channels_ == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+    if (m.empty()) throw Error("dataset.image_folder: " + path + " could be checked but not decoded (changed while reading?)", MIEN_ERR_IO);
+    if (channels_ == 3) cv::cvtColor(m, m, cv::COLOR_BGR2RGB);
+    cv::Mat r;
+    const bool shrink = m.cols >= size_ && m.rows >= size_;
+    cv::resize(m, r, cv::Size(size_, size_), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+    if (!r.isContinuous()) r = r.clone();
+    std::copy(r.data, r.data + plane, dst + static_cast<size_t>(i) * plane);
+  }
+  ctx.set(kImages, std::move(images), channels_ == 1 ? MIEN_PIXEL_GRAY : MIEN_PIXEL_RGB);
   ctx.set(kTable, std::move(res.table));
   ctx.set(kSkipped, std::move(res.skipped));
   ctx.set_text(kSummary, res.summary.dump(2));

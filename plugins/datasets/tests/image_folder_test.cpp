@@ -1,6 +1,8 @@
 // dataset.image_folder on a generated root/<class>/ tree.
 #include <gtest/gtest.h>
 
+#include <opencv2/imgproc.hpp>
+
 #include "components.hpp"
 #include "test_support.hpp"
 
@@ -98,6 +100,58 @@ TEST(ImageFolderDataset, UnknownFolderIsAnErrorUnlessMapped) {
     EXPECT_NE(r.run(), MIEN_OK);
     EXPECT_NE(r.error().find("code '7' maps to 'Neutral!'"), std::string::npos) << r.error();
   }
+}
+
+}  // namespace
+
+namespace {
+
+// Pre-cropped faces: a gray 48x48 crop, a colour 20x30 one and a truncated one.
+TEST(ImageFolderDataset, WholeImageEmitsTheCropsRowAlignedWithTheTable) {
+  TempDir dir;
+  const fs::path root = dir.path() / "crops";
+  write_image(root / "happy/a.png", 1, 48, 48, 1);
+  write_image(root / "sad/b.png", 2, 20, 30, 3);
+  write_truncated(root / "sad/c.jpg", 3);
+  ComponentRunner<ImageFolderDataset> r({{"root", root.string()}, {"faces", "whole_image"}, {"size", 24}});
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const mien::TableView tab = r.table("table");
+  EXPECT_EQ(texts(tab, "id"), (std::vector<std::string>{"happy/a.png", "sad/b.png"}));  // the broken crop is skipped
+  EXPECT_EQ(r.table("skipped").num_rows(), 1);
+  const mien::TensorView im = r.tensor("images");
+  ASSERT_EQ(im.shape(), (std::vector<int64_t>{2, 24, 24, 3}));
+  EXPECT_EQ(r.output("images").pixel_format, MIEN_PIXEL_RGB);
+
+  // row 0 is the gray crop shrunk by area averaging: the three channels agree and match OpenCV
+  cv::Mat gray = cv::imread((root / "happy/a.png").string(), cv::IMREAD_GRAYSCALE), small;
+  cv::resize(gray, small, cv::Size(24, 24), 0, 0, cv::INTER_AREA);
+  const uint8_t* px = im.data_if<uint8_t>();
+  ASSERT_NE(px, nullptr);
+  for (int y = 0; y < 24; ++y)
+    for (int x = 0; x < 24; ++x)
+      for (int c = 0; c < 3; ++c) ASSERT_EQ(px[(y * 24 + x) * 3 + c], small.at<uchar>(y, x)) << y << "," << x;
+  // row 1 is the colour crop enlarged, in RGB order (write_image puts seed % 256 = 2 in the third BGR channel, red)
+  cv::Mat colour = cv::imread((root / "sad/b.png").string(), cv::IMREAD_COLOR), big;
+  cv::resize(colour, big, cv::Size(24, 24), 0, 0, cv::INTER_LINEAR);
+  const uint8_t* second = px + 24 * 24 * 3;
+  EXPECT_EQ(second[0], big.at<cv::Vec3b>(0, 0)[2]);
+  EXPECT_EQ(second[2], big.at<cv::Vec3b>(0, 0)[0]);
+  EXPECT_EQ(second[0], 2);  // red is constant, so the resize keeps it exactly
+  EXPECT_EQ(r.json("summary")["faces"], "whole_image");
+}
+
+TEST(ImageFolderDataset, GrayCropsOnOneChannelAndNoImagesWhenDetecting) {
+  TempDir dir;
+  const fs::path root = dir.path() / "crops";
+  write_image(root / "happy/a.png", 1, 16, 16, 3);
+  ComponentRunner<ImageFolderDataset> g({{"root", root.string()}, {"faces", "whole_image"}, {"size", 16}, {"channels", 1}});
+  ASSERT_EQ(g.run(), MIEN_OK) << g.error();
+  EXPECT_EQ(g.tensor("images").shape(), (std::vector<int64_t>{1, 16, 16, 1}));
+  EXPECT_EQ(g.output("images").pixel_format, MIEN_PIXEL_GRAY);
+  ComponentRunner<ImageFolderDataset> d({{"root", root.string()}});
+  ASSERT_EQ(d.run(), MIEN_OK) << d.error();
+  EXPECT_EQ(d.tensor("images").dim(0), 0);  // photographs go to detection through the paths
+  EXPECT_EQ(d.table("table").num_rows(), 1);
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// eval.predict: a model's class probabilities for every row of a feature table.
+// eval.predict: a model's class probabilities for every row of a feature table, or for every
+// image of an image tensor (image models: model.cnn, model.faceapi_expression, model.torchscript).
 #include <algorithm>
 #include <cstdio>
 #include <cmath>
@@ -32,50 +33,52 @@ std::vector<std::string> string_list(const Json& info, const char* key) {
 }  // namespace
 
 ComponentInfo EvalPredict::info() {
-  return ComponentInfo(kId, 1, MIEN_KIND_TRANSFORM,
-                       "Class probabilities and the predicted class of a model for every row of a feature table")
+  return ComponentInfo(kId, 2, MIEN_KIND_TRANSFORM,
+                       "Class probabilities and the predicted class of a model for every row of a feature table "
+                       "(feature models) or every image (image models: model.cnn, model.faceapi_expression, "
+                       "model.torchscript)")
       .params(kBatchSize)
-      .ports(kModel, kTable, kPredictions);
+      .ports(kModel, kTable, kImages, kPredictions);
 }
 
 EvalPredict::EvalPredict(const Setup& s) : batch_size_(kBatchSize.read(s.params())) {
   if (batch_size_ < 1) throw Error(std::string(kId) + ": parameter 'batch_size' must be >= 1");
 }
 
-void EvalPredict::process(Context& ctx) {
-  const Host& host = ctx.host();
-  const ModelRef model = ctx.model(kModel);
-  if (!model.can(MIEN_CAP_PREDICT)) throw Error(std::string(kId) + ": the model offers no predict");
-  const Json info = model.info();
-  const std::string type_id = info.value("type_id", std::string("model"));
-  if (info.value("input", std::string("features")) != "features")
-    throw Error(std::string(kId) + ": " + type_id + " takes " + info.value("input", std::string()) +
-                " input; eval.predict feeds feature tables");
-  const std::vector<std::string> features = string_list(info, "feature_names");
-  const std::vector<std::string> classes = string_list(info, "classes");
-  if (features.empty() || classes.empty())
-    throw Error(std::string(kId) + ": the model names no features or no classes");
+namespace {
 
-  const TableView table = ctx.table(kTable);
+void check_output(const TensorView& v, int64_t len, int64_t c) {
+  if (!v.valid() || v.ndim() != 2 || v.dim(0) != len || v.dim(1) != c)
+    throw Error(std::string(kId) + ": the model's predict returned shape " +
+                    (v.valid() ? Json(v.shape()).dump() : std::string("none")) + ", expected [" + std::to_string(len) +
+                    ", " + std::to_string(c) + "]",
+                MIEN_ERR_INTERNAL);
+}
+
+// Feature models: the model's named feature columns of `table`, raw, batch_size rows a call.
+std::vector<double> predict_features(const Host& host, const ModelRef& model, const Json& info, const TableView& table,
+                                     int64_t c, int64_t batch_size, int64_t* features_used) {
+  const std::string type_id = info.value("type_id", std::string("model"));
+  const std::vector<std::string> features = string_list(info, "feature_names");
+  if (features.empty()) throw Error(std::string(kId) + ": the model names no features");
   std::vector<ColumnView> cols;
   std::vector<std::string> missing;
   for (const auto& name : features) {
-    auto c = table.find(name);
-    if (!c || c->is_string()) missing.push_back(name);
-    else cols.push_back(*c);
+    auto col = table.find(name);
+    if (!col || col->is_string()) missing.push_back(name);
+    else cols.push_back(*col);
   }
   if (!missing.empty())
     throw Error(std::string(kId) + ": the table lacks " + std::to_string(missing.size()) + " of the " +
                 std::to_string(features.size()) + " features " + type_id + " needs: " + join(missing));
-
   const int64_t n = table.num_rows();
   const auto f = static_cast<int64_t>(features.size());
-  const auto c = static_cast<int64_t>(classes.size());
+  *features_used = f;
   std::vector<double> probs(static_cast<size_t>(n * c));
-  for (int64_t start = 0; start < n; start += batch_size_) {
+  for (int64_t start = 0; start < n; start += batch_size) {
     host.check_cancelled();
     host.progress(static_cast<uint64_t>(start), static_cast<uint64_t>(n), "predicting");
-    const int64_t len = std::min(batch_size_, n - start);
+    const int64_t len = std::min(batch_size, n - start);
     Tensor batch = Tensor::zeros<float>({len, f});
     float* x = batch.data<float>();
     for (int64_t j = 0; j < f; ++j) {
@@ -90,12 +93,84 @@ void EvalPredict::process(Context& ctx) {
     }
     const Tensor out = model.predict(batch);
     const TensorView v = out.view();
-    if (!v.valid() || v.ndim() != 2 || v.dim(0) != len || v.dim(1) != c)
-      throw Error(std::string(kId) + ": the model's predict returned shape " +
-                      (v.valid() ? Json(v.shape()).dump() : std::string("none")) + ", expected [" +
-                      std::to_string(len) + ", " + std::to_string(c) + "]",
-                  MIEN_ERR_INTERNAL);
+    check_output(v, len, c);
     for (int64_t k = 0; k < len * c; ++k) probs[static_cast<size_t>(start * c + k)] = v.at(k);
+  }
+  return probs;
+}
+
+// Image models: the [N, H, W, C] images as float32 pixel values (0..255, what every image
+// model of mien takes; each model normalises itself), batch_size images a call.
+std::vector<double> predict_images(const Host& host, const ModelRef& model, const Json& info, const TensorView& images,
+                                   int64_t c, int64_t batch_size) {
+  const std::string type_id = info.value("type_id", std::string("model"));
+  if (!images.valid() || images.ndim() != 4 || images.dim(1) < 1 || images.dim(2) < 1 ||
+      (images.dim(3) != 1 && images.dim(3) != 3))
+    throw Error(std::string(kId) + ": input 'images' must be images [N, H, W, C] with C = 1 or 3 (got " +
+                (images.valid() ? Json(images.shape()).dump() : std::string("none")) + ")");
+  const int64_t n = images.dim(0), h = images.dim(1), w = images.dim(2), ch = images.dim(3);
+  if (!info.value("accepts_any_size", false) && info.contains("input_shape") && info.at("input_shape").is_array()) {
+    const auto s = info.at("input_shape").get<std::vector<int64_t>>();
+    if (s.size() == 3 && (s[0] != h || s[1] != w || s[2] != ch))
+      throw Error(std::string(kId) + ": the images are [" + std::to_string(h) + ", " + std::to_string(w) + ", " +
+                  std::to_string(ch) + "] but " + type_id + " expects input_shape " + info.at("input_shape").dump() +
+                  ": resize them upstream (e.g. align.eyes with size: " + std::to_string(s[0]) + ")");
+  }
+  const int64_t px = h * w * ch;
+  const uint8_t* u8 = images.data_if<uint8_t>();
+  std::vector<double> probs(static_cast<size_t>(n * c));
+  for (int64_t start = 0; start < n; start += batch_size) {
+    host.check_cancelled();
+    host.progress(static_cast<uint64_t>(start), static_cast<uint64_t>(n), "predicting");
+    const int64_t len = std::min(batch_size, n - start);
+    Tensor batch = Tensor::zeros<float>({len, h, w, ch});
+    float* x = batch.data<float>();
+    for (int64_t k = 0; k < len * px; ++k)
+      x[k] = u8 ? static_cast<float>(u8[start * px + k]) : static_cast<float>(images.at(start * px + k));
+    const Tensor out = model.predict(batch);
+    const TensorView v = out.view();
+    check_output(v, len, c);
+    for (int64_t k = 0; k < len * c; ++k) probs[static_cast<size_t>(start * c + k)] = v.at(k);
+  }
+  return probs;
+}
+
+}  // namespace
+
+void EvalPredict::process(Context& ctx) {
+  const Host& host = ctx.host();
+  const ModelRef model = ctx.model(kModel);
+  if (!model.can(MIEN_CAP_PREDICT)) throw Error(std::string(kId) + ": the model offers no predict");
+  const Json info = model.info();
+  const std::string type_id = info.value("type_id", std::string("model"));
+  const std::string input = info.value("input", std::string("features"));
+  const std::vector<std::string> classes = string_list(info, "classes");
+  if (classes.empty()) throw Error(std::string(kId) + ": the model names no classes");
+  const auto c = static_cast<int64_t>(classes.size());
+
+  const TableView table = ctx.table(kTable);
+  const int64_t n = table.num_rows();
+  std::vector<double> probs;
+  int64_t features_used = 0;
+  if (input == "image") {
+    if (!ctx.connected(kImages))
+      throw Error(std::string(kId) + ": " + type_id +
+                  " takes images: connect them to 'images' (e.g. images: test_faces.images) beside the "
+                  "row-aligned sample table on 'table' (test_faces.table)");
+    const TensorView images = ctx.tensor(kImages);
+    if (images.valid() && images.ndim() >= 1 && images.dim(0) != n)
+      throw Error(std::string(kId) + ": 'images' holds " + std::to_string(images.dim(0)) + " images but 'table' has " +
+                  std::to_string(n) + " rows; connect the table that travels with the images (the same node's table)");
+    probs = predict_images(host, model, info, images, c, batch_size_);
+  } else if (input == "features") {
+    if (ctx.connected(kImages))
+      throw Error(std::string(kId) + ": " + type_id +
+                  " takes features from 'table'; 'images' is for image models (model.cnn, model.faceapi_expression, "
+                  "model.torchscript): disconnect it");
+    probs = predict_features(host, model, info, table, c, batch_size_, &features_used);
+  } else {
+    throw Error(std::string(kId) + ": " + type_id + " takes \"" + input +
+                "\" input; eval.predict runs models taking \"features\" or \"image\" (plugins/CONVENTIONS.md)");
   }
   host.progress(static_cast<uint64_t>(n), static_cast<uint64_t>(n), "predicting");
 
@@ -150,7 +225,10 @@ void EvalPredict::process(Context& ctx) {
     add_name(name);
     out.add_numbers(name, MIEN_ROLE_VALUE, std::move(p));
   }
-  out.meta(Json{{"classes", classes}, {"model", type_id}, {"features", features.size()}});
+  Json meta{{"classes", classes}, {"model", type_id}, {"input", input}};
+  if (input == "features") meta["features"] = features_used;
+  if (info.contains("mode")) meta["mode"] = info["mode"];  // face-api: as_shipped / fine_tune
+  out.meta(std::move(meta));
 
   std::string msg = std::string(kId) + ": " + std::to_string(n) + " rows, " + std::to_string(c) + " classes";
   if (labelled > 0) {

@@ -73,14 +73,15 @@ struct Row {
 }  // namespace
 
 ComponentInfo MetricClassification::info() {
-  return ComponentInfo(kId, 1, MIEN_KIND_METRIC,
+  return ComponentInfo(kId, 2, MIEN_KIND_METRIC,
                        "Accuracy, balanced accuracy, per-class F1, confusion and bootstrap CIs of prediction tables")
-      .params(kGroupBy, kBootstrap, kConfidence)
+      .params(kGroupBy, kBootstrap, kConfidence, kArm)
       .ports(kPredictions, kMetrics, kConfusion);
 }
 
 MetricClassification::MetricClassification(const Setup& s)
     : group_by_(kGroupBy.read(s.params())),
+      arm_(kArm.read(s.params())),
       bootstrap_(kBootstrap.read(s.params())),
       confidence_(kConfidence.read(s.params())),
       seed_(s.seed()) {
@@ -203,9 +204,13 @@ void MetricClassification::process(Context& ctx) {
       correct += r.truth == r.pred ? 1 : 0;
       rows.push_back(r);
     }
-    inputs.push_back({{"index", t},
-                      {"rows", n},
-                      {"accuracy", n > 0 ? Json(static_cast<double>(correct) / static_cast<double>(n)) : Json()}});
+    const Json meta = table.meta();
+    Json in{{"index", t},
+            {"rows", n},
+            {"accuracy", n > 0 ? Json(static_cast<double>(correct) / static_cast<double>(n)) : Json()}};
+    for (const char* key : {"model", "input", "mode", "best_epoch", "epochs_run"})
+      if (meta.is_object() && meta.contains(key)) in[key] = meta[key];
+    inputs.push_back(std::move(in));
   }
   if (rows.empty()) throw Error(std::string(kId) + ": the predictions have no labelled rows");
   if (unlabelled > 0) host.warn(std::string(kId) + ": " + std::to_string(unlabelled) + " row(s) without a label are skipped");
@@ -280,6 +285,32 @@ void MetricClassification::process(Context& ctx) {
   Json result = {{"metric", "classification"}, {"classes", classes}};
   result.update(metrics);
   result["inputs"] = inputs;
+  if (!arm_.empty()) result["arm"] = arm_;
+  {
+    // What made the predictions (eval.predict's meta), so a comparison can name the arm.
+    std::vector<std::string> models;
+    for (const auto& in : inputs)
+      if (in.contains("model") && in["model"].is_string() &&
+          std::find(models.begin(), models.end(), in["model"].get<std::string>()) == models.end())
+        models.push_back(in["model"].get<std::string>());
+    result["models"] = models;
+  }
+  if (count > 1) {
+    // Per input table (one per fold or per pose model) beside the pooled figure above:
+    // mean and sample standard deviation of the tables' accuracies.
+    std::vector<double> acc;
+    for (const auto& in : inputs)
+      if (in["accuracy"].is_number()) acc.push_back(in["accuracy"].get<double>());
+    double mean = 0, ss = 0;
+    for (double a : acc) mean += a;
+    mean /= static_cast<double>(std::max<size_t>(1, acc.size()));
+    for (double a : acc) ss += (a - mean) * (a - mean);
+    result["per_table_accuracy"] = {
+        {"tables", acc.size()},
+        {"mean", acc.empty() ? Json() : Json(mean)},
+        {"sd", acc.size() > 1 ? Json(std::sqrt(ss / static_cast<double>(acc.size() - 1))) : Json()},
+        {"values", acc}};
+  }
   result["unlabelled_rows"] = unlabelled;
   result["seed"] = seed_;
 
@@ -322,7 +353,7 @@ void MetricClassification::process(Context& ctx) {
   char buf[160];
   std::snprintf(buf, sizeof buf, "%s: %lld rows from %u table(s): accuracy %.4f, balanced accuracy %.4f", kId,
                 static_cast<long long>(overall.n), count, overall.accuracy, overall.balanced_accuracy);
-  host.info(buf);
+  host.info((arm_.empty() ? std::string() : arm_ + ": ") + buf);
   ctx.set(kMetrics, result);
   ctx.set(kConfusion, std::move(confusion));
 }

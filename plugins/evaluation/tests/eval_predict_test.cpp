@@ -11,6 +11,7 @@ namespace {
 
 using eval_test::FakeModel;
 using mien::evaluation::EvalPredict;
+using mien::evaluation::MetricClassification;
 using mien::testing::ComponentRunner;
 
 // Features in the other order than the model's, an extra feature, id, label, two groups.
@@ -126,6 +127,97 @@ TEST(EvalPredict, CancellationStopsBetweenBatches) {
   r.cancel_after(2);
   EXPECT_EQ(r.run(), MIEN_ERR_CANCELLED);
   EXPECT_EQ(model.calls(), 2);
+}
+
+// ---- image models ----
+
+// Three 2x2 gray images (mean pixel 0, 255, 63.75) and their sample table.
+mien::Tensor three_images() {
+  mien::Tensor t = mien::Tensor::zeros<uint8_t>({3, 2, 2, 1});
+  const uint8_t px[12] = {0, 0, 0, 0, 255, 255, 255, 255, 255, 0, 0, 0};
+  std::copy(px, px + 12, t.data<uint8_t>());
+  return t;
+}
+mien::Table image_table(int64_t rows = 3) {
+  mien::Table t(rows);
+  std::vector<std::string> ids, subjects;
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < rows; ++i) {
+    ids.push_back("img" + std::to_string(i));
+    subjects.push_back(i < 2 ? "p1" : "p2");
+    labels.push_back(i == 1 ? 1 : (i == 2 ? 1 : 0));  // the third image is dark but labelled light
+  }
+  t.add_strings("id", MIEN_ROLE_ID, ids);
+  t.add_codes("label", MIEN_ROLE_LABEL, labels, {"dark", "light"});
+  t.add_strings("subject", MIEN_ROLE_GROUP, subjects);
+  t.add_strings("path", MIEN_ROLE_VALUE, std::vector<std::string>(static_cast<size_t>(rows), "/x.png"));
+  return t;
+}
+
+TEST(EvalPredict, ImageModelsAreRunOnTheImagesWithTheSampleTable) {
+  eval_test::FakeImageModel model;
+  ComponentRunner<EvalPredict> r({{"batch_size", 2}});
+  r.set_input("model", model.ref()).set_input("table", image_table()).set_input("images", three_images(), MIEN_PIXEL_GRAY);
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  EXPECT_EQ(model.calls(), 2);  // 2 + 1 images
+  const auto t = r.table("predictions");
+  ASSERT_EQ(t.num_rows(), 3);
+  EXPECT_EQ(t.get("id").texts(), (std::vector<std::string>{"img0", "img1", "img2"}));
+  EXPECT_EQ(t.get("subject").texts(), (std::vector<std::string>{"p1", "p1", "p2"}));
+  EXPECT_EQ(t.get("predicted").texts(), (std::vector<std::string>{"dark", "light", "dark"}));
+  EXPECT_NEAR(t.get("p_light").number(0), 0.0, 1e-7);
+  EXPECT_NEAR(t.get("p_light").number(1), 1.0, 1e-7);
+  EXPECT_NEAR(t.get("p_light").number(2), 0.25, 1e-7);  // raw pixel values reach the model, not 0..1
+  EXPECT_NEAR(t.get("p_dark").number(2), 0.75, 1e-7);
+  EXPECT_EQ(t.meta()["model"], "test.fake_image");
+  EXPECT_EQ(t.meta()["input"], "image");
+  EXPECT_EQ(t.meta()["mode"], "as_shipped");
+  EXPECT_TRUE(r.logged("accuracy 0.6667 on 3 labelled rows", MIEN_LOG_INFO));
+
+  // and metric.classification scores it like a feature model's predictions
+  ComponentRunner<MetricClassification> m({{"bootstrap", 0}});
+  m.set_input("predictions", t);
+  ASSERT_EQ(m.run(), MIEN_OK) << m.error();
+  EXPECT_NEAR(m.json("metrics")["accuracy"].get<double>(), 2.0 / 3.0, 1e-12);
+  EXPECT_EQ(m.json("metrics")["models"], mien::Json({"test.fake_image"}));
+}
+
+TEST(EvalPredict, ImageModelErrorsSayWhatToConnect) {
+  eval_test::FakeImageModel model;
+  {
+    ComponentRunner<EvalPredict> r;
+    r.set_input("model", model.ref()).set_input("table", image_table());
+    EXPECT_EQ(r.run(), MIEN_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(r.error().find("test.fake_image takes images: connect them to 'images'"), std::string::npos) << r.error();
+  }
+  {
+    ComponentRunner<EvalPredict> r;
+    r.set_input("model", model.ref()).set_input("table", image_table(4)).set_input("images", three_images(), MIEN_PIXEL_GRAY);
+    EXPECT_EQ(r.run(), MIEN_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(r.error().find("'images' holds 3 images but 'table' has 4 rows"), std::string::npos) << r.error();
+  }
+  {
+    mien::Tensor big = mien::Tensor::zeros<uint8_t>({3, 4, 4, 1});
+    ComponentRunner<EvalPredict> r;
+    r.set_input("model", model.ref()).set_input("table", image_table()).set_input("images", std::move(big), MIEN_PIXEL_GRAY);
+    EXPECT_EQ(r.run(), MIEN_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(r.error().find("the images are [4, 4, 1] but test.fake_image expects input_shape [2,2,1]"), std::string::npos)
+        << r.error();
+  }
+  {  // a model that resizes inside takes any size
+    eval_test::FakeImageModel any(true);
+    mien::Tensor big = mien::Tensor::zeros<uint8_t>({3, 4, 4, 1});
+    ComponentRunner<EvalPredict> r;
+    r.set_input("model", any.ref()).set_input("table", image_table()).set_input("images", std::move(big), MIEN_PIXEL_GRAY);
+    EXPECT_EQ(r.run(), MIEN_OK) << r.error();
+  }
+  {  // images beside a feature model are a wiring mistake, not silently ignored
+    FakeModel features;
+    ComponentRunner<EvalPredict> r;
+    r.set_input("model", features.ref()).set_input("table", table()).set_input("images", three_images(), MIEN_PIXEL_GRAY);
+    EXPECT_EQ(r.run(), MIEN_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(r.error().find("'images' is for image models"), std::string::npos) << r.error();
+  }
 }
 
 }  // namespace

@@ -72,4 +72,49 @@ class FakeModel {
   int64_t largest_ = 0;
 };
 
+// An image model in plain C++: images [N, 2, 2, 1] (float32 pixel values 0..255), classes
+// "dark" and "light" with p(light) = mean pixel / 255, so a test knows every probability.
+class FakeImageModel {
+ public:
+  explicit FakeImageModel(bool any_size = false) {
+    info_ = mien::Json{{"type_id", "test.fake_image"},
+                       {"input", "image"},
+                       {"input_shape", {2, 2, 1}},
+                       {"accepts_any_size", any_size},
+                       {"classes", {"dark", "light"}},
+                       {"mode", "as_shipped"}}
+                .dump();
+    ref_.struct_size = sizeof(mien_model_ref);
+    ref_.capabilities = MIEN_CAP_PREDICT;
+    ref_.info_json = info_.c_str();
+    ref_.opaque = this;
+    ref_.predict = &FakeImageModel::predict;
+  }
+  const mien_model_ref* ref() const { return &ref_; }
+  int calls() const { return calls_; }
+
+ private:
+  static mien_status predict(const mien_model_ref* self, mien_call_ctx*, const mien_tensor* input, mien_tensor** out) {
+    auto* m = static_cast<FakeImageModel*>(self->opaque);
+    ++m->calls_;
+    if (input->ndim != 4 || input->dtype != MIEN_DTYPE_F32) return MIEN_ERR_INVALID_ARGUMENT;
+    const int64_t n = input->shape[0], px = input->shape[1] * input->shape[2] * input->shape[3];
+    const auto* x = static_cast<const float*>(input->data);
+    mien::Tensor t = mien::Tensor::zeros<float>({n, 2});
+    for (int64_t i = 0; i < n; ++i) {
+      double sum = 0;
+      for (int64_t k = 0; k < px; ++k) sum += x[i * px + k];
+      const double light = sum / static_cast<double>(px) / 255.0;
+      t.data<float>()[i * 2] = static_cast<float>(1 - light);
+      t.data<float>()[i * 2 + 1] = static_cast<float>(light);
+    }
+    *out = t.release();
+    return MIEN_OK;
+  }
+
+  std::string info_;
+  mien_model_ref ref_{};
+  int calls_ = 0;
+};
+
 }  // namespace eval_test

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <mien/testing.hpp>
 
+#include <cmath>
+
 #include "components.hpp"
 
 namespace {
@@ -114,6 +116,75 @@ TEST(MetricClassification, SeveralTablesAreConcatenated) {
   EXPECT_DOUBLE_EQ(m["inputs"][0]["accuracy"].get<double>(), 0.75);
   EXPECT_EQ(m["inputs"][1]["rows"], 6);
   EXPECT_DOUBLE_EQ(m["inputs"][1]["accuracy"].get<double>(), 4.0 / 6.0);
+  // per table (fold or pose model) beside the pooled 0.7: mean and sample sd of 0.75 and 0.667
+  const Json& pt = m["per_table_accuracy"];
+  EXPECT_EQ(pt["tables"], 2);
+  EXPECT_DOUBLE_EQ(pt["mean"].get<double>(), (0.75 + 4.0 / 6.0) / 2);
+  EXPECT_NEAR(pt["sd"].get<double>(), std::sqrt(2 * std::pow((0.75 - 4.0 / 6.0) / 2, 2)), 1e-12);
+  EXPECT_EQ(m["models"], Json({"test"}));
+  EXPECT_FALSE(m.contains("arm"));
+}
+
+TEST(MetricClassification, OneTableHasNoPerTableSpreadAndTheArmIsKept) {
+  ComponentRunner<MetricClassification> r({{"bootstrap", 0}, {"arm", "geometric MLP"}});
+  r.set_input("predictions", predictions(kRows, 0, kRows.size()));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const Json m = r.json("metrics");
+  EXPECT_EQ(m["arm"], "geometric MLP");
+  EXPECT_FALSE(m.contains("per_table_accuracy"));
+  EXPECT_TRUE(r.logged("geometric MLP: metric.classification: 10 rows", MIEN_LOG_INFO));
+}
+
+// ---- report.held_out_accuracy ----
+
+TEST(HeldOutAccuracy, OneRowPerArmAndPoseWithIntervalsAndTheHeadline) {
+  // arm 1: one table per pose, scored per pose; arm 2: one table, no groups
+  ComponentRunner<MetricClassification> geo({{"bootstrap", 200}, {"group_by", "pose"}, {"arm", "geometric"}});
+  geo.add_input("predictions", predictions(kRows, 0, 4));
+  geo.add_input("predictions", predictions(kRows, 4, 10));
+  ASSERT_EQ(geo.run(), MIEN_OK) << geo.error();
+  ComponentRunner<MetricClassification> cnn({{"bootstrap", 200}});
+  cnn.set_input("predictions", predictions(kRows, 0, 6));
+  ASSERT_EQ(cnn.run(), MIEN_OK) << cnn.error();
+
+  ComponentRunner<mien::evaluation::HeldOutAccuracy> r;
+  r.add_input("metrics", geo.json("metrics")).add_input("metrics", cnn.json("metrics"));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const auto t = r.table("table");
+  ASSERT_EQ(t.num_rows(), 5);  // geometric: all, S, HL, HR; test (named by its model): all
+  EXPECT_EQ(t.get("arm").texts(), (std::vector<std::string>{"geometric", "geometric", "geometric", "geometric", "test"}));
+  EXPECT_EQ(t.get("scope").texts(), (std::vector<std::string>{"all", "S", "HL", "HR", "all"}));
+  EXPECT_DOUBLE_EQ(t.get("accuracy").number(0), 0.7);
+  EXPECT_DOUBLE_EQ(t.get("accuracy").number(1), 0.4);
+  EXPECT_DOUBLE_EQ(t.get("accuracy").number(4), 4.0 / 6.0);
+  EXPECT_EQ(t.get("n").number(4), 6);
+  for (int64_t i = 0; i < 5; ++i) {
+    EXPECT_LE(t.get("ci_low").number(i), t.get("accuracy").number(i)) << i;
+    EXPECT_GE(t.get("ci_high").number(i), t.get("accuracy").number(i)) << i;
+  }
+  EXPECT_EQ(t.get("tables").number(0), 2);
+  EXPECT_TRUE(std::isnan(t.get("table_sd").number(4)));  // one table: no spread
+
+  const Json h = r.json("headline");
+  EXPECT_EQ(h["title"], "Accuracy on held-out people (95 % CI)");
+  ASSERT_EQ(h["rows"].size(), 5u);
+  EXPECT_EQ(h["rows"][0]["label"], "geometric");
+  EXPECT_EQ(h["rows"][1]["label"], "geometric, pose S");
+  EXPECT_EQ(h["rows"][0]["value"].get<std::string>().rfind("0.70 [", 0), 0u) << h["rows"][0]["value"];
+  EXPECT_NE(h["rows"][0]["value"].get<std::string>().find("(n = 10); 0.71 ± 0.06 over 2 tables"), std::string::npos)
+      << h["rows"][0]["value"];
+  EXPECT_NE(r.text("text").find("| test | all | 6 | 0.667 |"), std::string::npos) << r.text("text");
+}
+
+TEST(HeldOutAccuracy, NamesMustMatchTheMetricsAndOnlyClassificationIsTaken) {
+  ComponentRunner<mien::evaluation::HeldOutAccuracy> r({{"names", Json({"a", "b"})}});
+  r.add_input("metrics", Json{{"metric", "classification"}, {"n", 3}, {"accuracy", 1.0}});
+  EXPECT_EQ(r.run(), MIEN_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(r.error().find("'names' has 2 name(s) but 1 metrics are connected"), std::string::npos) << r.error();
+  ComponentRunner<mien::evaluation::HeldOutAccuracy> f;
+  f.add_input("metrics", Json{{"metric", "fidelity"}});
+  EXPECT_EQ(f.run(), MIEN_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(f.error().find("is not a metric.classification output"), std::string::npos) << f.error();
 }
 
 TEST(MetricClassification, GroupByGivesEachGroupItsOwnScores) {

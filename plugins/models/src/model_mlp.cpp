@@ -3,6 +3,7 @@
 #include "model_mlp.hpp"
 
 #include <mien_models/training_curve.hpp>
+#include <mien_models/validation_groups.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -83,6 +84,7 @@ std::string row_name(const TableView& t, int64_t row) {
 struct Rows {
   Matrix x;
   std::vector<int64_t> y;
+  std::vector<int64_t> table_rows;  // the table row of each labelled row
   int64_t unlabelled = 0;
 };
 
@@ -124,6 +126,7 @@ Rows read_rows(const TableView& t, const std::string& which, const std::vector<s
     keep.push_back(i);
     r.y.push_back(code_map[static_cast<size_t>(code)]);
   }
+  r.table_rows = keep;
   const int64_t f = static_cast<int64_t>(cols.size());
   r.x.rows = static_cast<int64_t>(keep.size());
   r.x.cols = f;
@@ -152,6 +155,7 @@ Rows take(const Rows& src, const std::vector<int64_t>& rows) {
     const auto b = src.x.values.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(i) * f);
     out.x.values.insert(out.x.values.end(), b, b + static_cast<std::ptrdiff_t>(f));
     out.y.push_back(src.y[static_cast<size_t>(i)]);
+    if (!src.table_rows.empty()) out.table_rows.push_back(src.table_rows[static_cast<size_t>(i)]);
   }
   return out;
 }
@@ -385,11 +389,11 @@ std::pair<Tensor, Tensor> MlpModel::input_gradient(const TensorView& input, cons
 // The component
 // ------------------------------------------------------------------------------------
 ComponentInfo ModelMlp::info() {
-  return ComponentInfo(kId, 1, MIEN_KIND_MODEL,
+  return ComponentInfo(kId, 2, MIEN_KIND_MODEL,
                        "Multilayer perceptron on feature tables (the paper's geometric-feature DNN), with "
                        "standardisation inside the model")
       .params(kHidden, kDropout, kL2, kOptimizer, kLearningRate, kMomentum, kBatchSize, kEpochs, kPatience, kMonitor,
-              kRestoreBest, kValidationSplit, kClassWeights, kStandardize, kLoad, kRandomize, kRandomizeLayers)
+              kRestoreBest, kValidationSplit, kValidationGroup, kClassWeights, kStandardize, kLoad, kRandomize, kRandomizeLayers)
       .ports(kTrain, kValidation, kSource, kModel, kCurve)
       .model_capabilities(kCapabilities);
 }
@@ -447,6 +451,7 @@ ModelMlp::ModelMlp(const Setup& s) {
   options_.restore_best = kRestoreBest.read(p);
   options_.seed = s.seed();
   validation_split_ = kValidationSplit.read(p);
+  validation_group_ = kValidationGroup.read(p);
   if (!(validation_split_ >= 0 && validation_split_ <= 0.9))
     throw Error(pre + "'validation_split' must be in [0, 0.9], got " + std::to_string(validation_split_));
   balanced_ = kClassWeights.read(p) == "balanced";
@@ -561,9 +566,11 @@ void ModelMlp::process(Context& ctx) {
   for (size_t k = 0; k < C; ++k)
     if (all_counts[k] == 0) empty_classes.push_back(classes[k]);
 
-  // ---- validation: the connected table or a stratified hold-out ----
+  // ---- validation: the connected table, whole people (validation_group) or a stratified hold-out ----
   Rows fit, val;
   bool have_val = false;
+  std::string group_column;                  // "" = rows
+  std::vector<std::string> validation_people;
   if (ctx.connected(kValidation)) {
     fit = std::move(all);
     val = read_rows(ctx.table(kValidation), "validation", features, classes);
@@ -576,6 +583,23 @@ void ModelMlp::process(Context& ctx) {
         throw Error(std::string(kId) + ": class '" + classes[k] + "' appears in validation but has no rows in train");
     have_val = val.x.rows > 0;
     if (!have_val) host.warn(std::string(kId) + ": the validation table has no labelled rows; no early stopping");
+  } else if (validation_split_ > 0 && !(group_column = models::validation_group_column(train, validation_group_, kId)).empty()) {
+    // Whole people to validation (validation_group), so early stopping and the best epoch
+    // are judged on faces the training never saw.
+    const ColumnView gcol = *train.find(group_column);
+    std::vector<std::string> group_of;
+    for (int64_t r : all.table_rows) group_of.push_back(gcol.text(r));
+    const models::GroupHoldOut h = models::hold_out_groups(group_of, validation_split_, options_.seed);
+    have_val = !h.val.empty();
+    if (have_val) {
+      host.info(std::string(kId) + ": " + models::describe_hold_out(h, group_column));
+      validation_people = h.val_groups;
+    } else {
+      host.warn(std::string(kId) + ": train has " + std::to_string(h.groups) + " person (" + group_column +
+                "); validation by person needs two or more, so there is no early stopping");
+    }
+    fit = take(all, h.fit);
+    val = take(all, h.val);
   } else if (validation_split_ > 0) {
     Rng rng(options_.seed ^ 0x9e3779b97f4a7c15ULL);
     std::vector<std::vector<int64_t>> by_class(C);
@@ -706,6 +730,8 @@ void ModelMlp::process(Context& ctx) {
                        {"train_class_counts", fit_counts},
                        {"validation_rows", have_val ? val.x.rows : 0},
                        {"validation", ctx.connected(kValidation) ? "table" : have_val ? "split" : "none"},
+                       {"validation_group", ctx.connected(kValidation) ? Json() : group_column.empty() ? Json("rows") : Json(group_column)},
+                       {"validation_people", validation_people},
                        {"constant_features", constant},
                        {"epochs_run", report.history.size()},
                        {"stopped_early", report.stopped_early},

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <mien_models/validation_groups.hpp>
+
 #include "mlp_core.hpp"
 
 namespace mien::models {
@@ -131,9 +133,11 @@ class ModelMlp {
       "Keep the weights of the best validation epoch (by `monitor`) rather than the last epoch's"};
   static inline const Param<double> kValidationSplit =
       Param<double>("validation_split", 0.1,
-                    "When `validation` is not connected: fraction of the training rows held out (stratified by "
-                    "class, seeded) for early stopping, in [0, 0.9]; 0 = no validation, no early stopping")
+                    "When `validation` is not connected: fraction held out (seeded) for early stopping and the best "
+                    "epoch, in [0, 0.9]: of the people when validation_group finds a person column (whole people), "
+                    "else of the rows, stratified by class; 0 = no validation, no early stopping")
           .range(0.0, 0.9);
+  static inline const Param<std::string> kValidationGroup = models::validation_group_param();
   static inline const Param<std::string> kClassWeights =
       Param<std::string>("class_weights", "none",
                          "none, or balanced: each row's loss weighted by rows / (classes * rows of its class)")
@@ -197,6 +201,7 @@ class ModelMlp {
   MlpArch arch_;                   // inputs/outputs filled in process()
   TrainOptions options_;
   double validation_split_;
+  std::string validation_group_;
   bool balanced_;
   bool standardize_;
   std::string load_, load_display_;

@@ -1,6 +1,8 @@
 // model.mlp: learning, the artifact round trip, determinism, gradients, the layer
 // description, and the errors raised before any training.
 #include <gtest/gtest.h>
+
+#include <set>
 #include <mien/testing.hpp>
 
 #include <cmath>
@@ -109,12 +111,12 @@ TEST(ModelMlp, LearnsALinearlySeparableThreeClassProblem) {
   EXPECT_EQ(curve.get("epoch").codes().back(), 40);
   const auto loss = curve.get("train_loss").numbers();
   EXPECT_LT(loss.back(), loss.front() / 3);
-  EXPECT_GT(curve.get("val_accuracy").numbers().back(), 0.9);  // the 10 % hold-out (15 rows)
+  EXPECT_GT(curve.get("val_accuracy").numbers().back(), 0.9);  // one of the 5 people held out (30 rows)
   const Json desc = r->json("model");
   EXPECT_EQ(desc["classes"], Json({"a", "b", "c"}));
-  EXPECT_EQ(desc["validation_rows"], 15);
-  EXPECT_EQ(desc["train_rows"], 135);
-  EXPECT_TRUE(r->logged("model.mlp: training 4-16-3 on 135 rows (15 validation)", MIEN_LOG_INFO));
+  EXPECT_EQ(desc["validation_rows"], 30);
+  EXPECT_EQ(desc["train_rows"], 120);
+  EXPECT_TRUE(r->logged("model.mlp: training 4-16-3 on 120 rows (30 validation)", MIEN_LOG_INFO));
   EXPECT_FALSE(r->progress().empty());
 }
 
@@ -294,6 +296,58 @@ TEST(ModelMlp, StandardisationIsFittedOnTrainAndStoredInTheModel) {
   HostedModel mr(descriptor(), raw->output_dir("model"));
   EXPECT_EQ(mr.info()["layers"][0]["op"], "linear");
   EXPECT_EQ(mr.info()["standardized"], false);
+}
+
+TEST(ModelMlp, ValidationHoldsOutWholePeopleByDefault) {
+  // 150 rows of 5 people (subject p0..p4, 30 rows each); validation_split 0.4 -> 2 people.
+  const Blobs b = make_blobs(50, 1);
+  auto r = train(small_params({{"validation_split", 0.4}}), 1, blob_table(b));
+  const Json saved = read_json(fs::path(r->output_dir("model")) / "mlp.json");
+  EXPECT_EQ(saved["training"]["validation_group"], "subject");
+  const auto people = saved["training"]["validation_people"].get<std::vector<std::string>>();
+  ASSERT_EQ(people.size(), 2u);
+  // every row of the held-out people is in validation and none of the others: the row
+  // counts match the people's rows exactly
+  int64_t rows_of_people = 0;
+  for (const auto& s : b.subjects) rows_of_people += std::count(people.begin(), people.end(), s);
+  EXPECT_EQ(saved["training"]["validation_rows"], rows_of_people);
+  EXPECT_EQ(saved["training"]["train_rows"], 150 - rows_of_people);
+  EXPECT_TRUE(r->logged("model.mlp: 2 of 5 people (subject) held out for validation: " + people[0] + ", " + people[1],
+                        MIEN_LOG_INFO));
+
+  // rows: the old stratified hold-out of rows (faces of training people in validation)
+  auto rows = train(small_params({{"validation_group", "rows"}}), 1, blob_table(b));
+  EXPECT_EQ(rows->json("model")["validation_rows"], 15);
+  EXPECT_EQ(read_json(fs::path(rows->output_dir("model")) / "mlp.json")["training"]["validation_group"], "rows");
+
+  // a column that is not there is named with the GROUP columns that are
+  Runner bad(small_params({{"validation_group", "person"}}), 1);
+  bad.set_input("train", blob_table(b));
+  EXPECT_EQ(bad.run(), MIEN_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(bad.error().find("'validation_group' is 'person', but the training table has no such column (GROUP columns: subject)"),
+            std::string::npos)
+      << bad.error();
+}
+
+TEST(ValidationGroups, HeldOutPeopleAndTrainingPeopleAreDisjoint) {
+  std::vector<std::string> group_of;
+  for (int i = 0; i < 200; ++i) group_of.push_back("p" + std::to_string((i * 7) % 13));
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    const auto h = mien::models::hold_out_groups(group_of, 0.25, seed);
+    EXPECT_EQ(h.groups, 13u);
+    EXPECT_EQ(h.val_groups.size(), 3u);  // round(0.25 * 13)
+    std::set<std::string> fit_people, val_people;
+    for (int64_t i : h.fit) fit_people.insert(group_of[static_cast<size_t>(i)]);
+    for (int64_t i : h.val) val_people.insert(group_of[static_cast<size_t>(i)]);
+    EXPECT_EQ(h.fit.size() + h.val.size(), group_of.size());
+    EXPECT_EQ(val_people, std::set<std::string>(h.val_groups.begin(), h.val_groups.end()));
+    for (const auto& p : val_people) EXPECT_FALSE(fit_people.count(p)) << p << " in both, seed " << seed;
+  }
+  // the same seed holds out the same people; a single person leaves nothing to validate on
+  EXPECT_EQ(mien::models::hold_out_groups(group_of, 0.25, 3).val, mien::models::hold_out_groups(group_of, 0.25, 3).val);
+  const auto one = mien::models::hold_out_groups(std::vector<std::string>(10, "p"), 0.5, 1);
+  EXPECT_TRUE(one.val.empty());
+  EXPECT_EQ(one.fit.size(), 10u);
 }
 
 TEST(ModelMlp, ValidationTableDrivesEarlyStoppingAndTheBestEpochIsKept) {
