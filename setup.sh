@@ -28,6 +28,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread
   libopencv-dev libopencv-contrib-dev opencv-data
   libdlib-dev libdlib-data
+  librsvg2-dev libcairo2-dev
   chromium python3
   slurm-wlm munge
 )

@@ -251,6 +251,8 @@ json GraphRun::record_head(size_t idx) const {
   json rec = {{"name", node.spec.name}, {"type_id", node.component->type_id}, {"version", node.component->version}};
   if (!keys_[idx].empty()) rec["cache_key"] = keys_[idx];
   rec["seed"] = node_seed(graph_.experiment.seed, node.spec.name);
+  // The matrix binding ({"pose": "S"}), so reports can title a copy by what it is for.
+  if (!node.spec.matrix.empty()) rec["matrix"] = node.spec.matrix;
   return rec;
 }
 
