@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "loader/catalog.hpp"
@@ -265,7 +266,16 @@ nodes:
   data: {use: dataset.table@1, with: {path: x.csv}, doc: the input}
 )",
                                         "e.yaml", "/work/exp", {}, diags);
-  EXPECT_EQ(diags.to_string(), "");
+  // Entries that do not exist are warned about, each at its position; ../shared exists.
+  std::string expected_warnings;
+  for (const auto& [where, entry, path] : {std::tuple{"4:16", "plugins/", "/work/exp/plugins"},
+                                           std::tuple{"4:26", "/opt/mien/plugins", "/opt/mien/plugins"},
+                                           std::tuple{"4:45", "../shared", "/work/shared"}})
+    if (!fs::exists(path))
+      expected_warnings += std::string("e.yaml:") + where + ": warning: plugin_paths entry '" + entry +
+                           "' does not exist (" + path + "); no plugins are loaded from it\n";
+  EXPECT_EQ(diags.to_string(), expected_warnings);
+  EXPECT_FALSE(diags.has_errors());
   EXPECT_EQ(exp.name, "demo-1");
   EXPECT_EQ(exp.seed, 18446744073709551615ull);
   EXPECT_THAT(exp.plugin_paths, ElementsAre("/work/exp/plugins", "/opt/mien/plugins", "/work/shared"));
@@ -719,7 +729,7 @@ nodes:
 
 TEST(GraphResolvedYaml, RoundTripsToTheSameParameters) {
   ScopedEnv env("MIEN_TEST_DATA_DIR", "/data dir");
-  const ResolvedGraph first = valid(R"(
+  Loaded loaded = load(R"(
 experiment: round
 seed: 42
 vars: {dir: "${env:MIEN_TEST_DATA_DIR}", odd: "yes", n: 3, text: "a: b, $${x}"}
@@ -731,6 +741,12 @@ nodes:
   sal: {use: explain.saliency, in: {model: mlp.model}}
   report: {use: report.html, with: {title: "${text}"}, in: {items: sal.maps}}
 )");
+  // /base/plugins does not exist here: a warning, nothing else.
+  EXPECT_EQ(loaded.diags.to_string(),
+            "test.yaml:5:16: warning: plugin_paths entry 'plugins' does not exist (/base/plugins); no plugins are "
+            "loaded from it\n");
+  ASSERT_TRUE(loaded.graph.has_value());
+  const ResolvedGraph first = *loaded.graph;
   const std::string text = resolved_yaml(first);
   EXPECT_THAT(text, HasSubstr("\n  \"mlp[0.2]\":\n    use: model.mlp@1\n"));
   EXPECT_THAT(text, HasSubstr("\n      items: [\"sal[0.2].maps\", \"sal[0.3].maps\"]\n"));
