@@ -190,6 +190,50 @@ def problems(browser):
     return out
 
 
+def check_paper(paper, work):
+    """paper/: every figure as SVG, PDF and PNG; every table as CSV, Markdown and balanced LaTeX."""
+    names = sorted(os.listdir(paper)) if os.path.isdir(paper) else []
+    print("paper/:", " ".join(names))
+    stems = {os.path.splitext(n)[0] for n in names if n.endswith(".svg")}
+    check(len(stems) >= 2 and all(s + ".pdf" in names and s + ".png" in names for s in stems),
+          "every figure as SVG, PDF and PNG (%d figures)" % len(stems))
+    for s in stems:
+        with open(os.path.join(paper, s + ".pdf"), "rb") as f:
+            if not f.read(5) == b"%PDF-":
+                check(False, s + ".pdf is a PDF")
+    tex = [n for n in names if n.endswith(".tex")]
+    check(len(tex) >= 2 and all(n[:-4] + ".csv" in names and n[:-4] + ".md" in names for n in tex),
+          "every table as CSV, Markdown and LaTeX (%d tables)" % len(tex))
+    check("figures.md" in names, "figures.md index")
+    import re
+    bad = []
+    for n in tex:
+        stack = []
+        with open(os.path.join(paper, n)) as f:
+            text = f.read()
+        for kind, env in re.findall(r"\\(begin|end)\{([a-z*]+)\}", text):
+            if kind == "begin":
+                stack.append(env)
+            elif not stack or stack.pop() != env:
+                bad.append(n)
+        if stack or "\\toprule" not in text or "\\bottomrule" not in text:
+            bad.append(n)
+    check(not bad, "LaTeX tables: balanced environments and booktabs rules (%s)" % (bad or "all %d" % len(tex)))
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex and tex:
+        doc = os.path.join(work, "tables.tex")
+        with open(doc, "w") as f:
+            f.write("\\documentclass{article}\n\\usepackage{booktabs}\n\\usepackage[T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n\\begin{document}\n")
+            for n in tex:
+                f.write("\\input{%s}\n" % os.path.join(paper, n))
+            f.write("\\end{document}\n")
+        r = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "-output-directory", work, doc],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+        check(r.returncode == 0, "pdflatex compiles the tables" + ("" if r.returncode == 0 else ": " + r.stdout[-500:]))
+    else:
+        print("pdflatex not installed: the tables were checked for balanced environments only")
+
+
 def run_experiment(args, work):
     run_dir = os.path.join(work, "run")
     t0 = time.time()
@@ -218,9 +262,41 @@ def test_report(page, browser, report, shots):
     })()""")
     print("report:", json.dumps(info)[:600])
     check(info["title"] == "mien browser test", "report title")
-    for sec in ("Experiment", "Nodes and timings", "Classification", "Fidelity", "Global feature importance",
-                "Geometric explanations", "Heat maps"):
+    for sec in ("Results", "Classification by arm", "Fidelity and explanation accuracy", "Feature importance",
+                "Explained faces", "Run details"):
         check(any(s.startswith(sec) for s in info["sections"]), "report section '%s'" % sec)
+    # Results first: the comparison table is on the first screen (1400 x 900), and the run
+    # details come last, collapsed.
+    top = page.js("""(function(){ var t = document.querySelector('table.compare'); if (!t) return null;
+      var r = t.getBoundingClientRect(); return {top: r.top + window.scrollY, bottom: r.bottom + window.scrollY,
+      w: window.innerWidth, h: window.innerHeight, rows: t.rows.length,
+      last: document.querySelector('main > section:last-of-type > h2').textContent,
+      openDetails: document.querySelectorAll('section.run details[open]').length}; })()""")
+    print("comparison table:", json.dumps(top))
+    check(top is not None and top["w"] == 1400 and top["h"] == 900 and top["top"] < 900 and top["rows"] >= 2,
+          "the comparison table starts on the first screen (top at %s px of 900)" % (top and round(top["top"])))
+    check(top is not None and top["last"] == "Run details" and top["openDetails"] == 0, "run details last and collapsed")
+    # Every subsection of a matrix copy names its binding (pose S, ...) in its title.
+    subs = page.js("""Array.prototype.map.call(document.querySelectorAll('div.sub'), function(d){
+      return [d.querySelector('h3').textContent, d.getAttribute('data-binding')]; })""")
+    bound = [t for t, b in subs if b]
+    unnamed = [t for t, b in subs if b and b not in t]
+    check(not unnamed, "every section title of a matrix copy names its binding (%d bound, unnamed: %s)" % (len(bound), unnamed))
+    # ... and every explanation-quality section names its explainer (browser.yaml has no matrix;
+    # the report's unit tests cover pose bindings).
+    ex = page.js("""Array.prototype.map.call(document.querySelectorAll('section.fidelity h3, section.importance h3'),
+      function(h){ return h.textContent; })""")
+    check(len(ex) >= 2 and all("deep_shap" in t for t in ex), "explainer named in each quality section title: %s" % ex)
+    # No table cell holds raw JSON (that lives in the "data" details only).
+    raw = page.js("""Array.prototype.filter.call(document.querySelectorAll('td'), function(td){
+      var t = td.textContent.trim(); return /^[\[{]/.test(t) || t.indexOf('":') >= 0; }).map(function(td){ return td.textContent.slice(0, 80); })""")
+    check(not raw, "no table cell holds raw JSON (%d: %s)" % (len(raw), raw[:3]))
+    status = page.js("document.querySelector('header .status').textContent")
+    check("running" not in status and status.startswith("Status: finished"), "true status: " + status[:80])
+    links = page.js("Array.prototype.map.call(document.querySelectorAll('a[href^=\"nodes/\"]'), function(a){ return a.getAttribute('href'); })")
+    base = os.path.dirname(report)
+    missing = [l for l in links if not os.path.exists(os.path.join(base, l))]
+    check(len(links) >= 10 and not missing, "paper export links resolve (%d links, missing %s)" % (len(links), missing[:3]))
     check(info["charts"] >= 2, "rendered SVG charts (%d)" % info["charts"])
     check(info["polyline"], "a line chart with a drawn curve")
     check(info["images"] >= 2 and info["loaded"] == info["images"], "every image loaded (%d of %d)" % (info["loaded"], info["images"]))
@@ -387,12 +463,13 @@ def main():
     report = os.path.join(run_dir, "report.html")
     survey = os.path.join(run_dir, "nodes", "survey", "files", "survey.html")
     check(os.path.exists(report) and os.path.exists(survey), "report.html and survey.html were written")
+    check_paper(os.path.join(run_dir, "nodes", "report", "files", "paper"), work)
     os.makedirs(os.path.join(work, "profile"))
     browser = Chromium(chromium, os.path.join(work, "profile"))
     try:
         version = browser.send("Browser.getVersion", timeout=60)
         print("browser:", version.get("product"))
-        page = Page(browser)
+        page = Page(browser, width=1400, height=900)
         test_report(page, browser, report, shots)
         first = test_survey(page, browser, survey, work, shots)
         if first:

@@ -1571,7 +1571,7 @@ void HtmlReport::process(Context& ctx) {
   }
   if (!any) html << "<p>Nothing to report: no run summary was found and no items were attached.</p>\n";
   html << "</main>\n<footer><p style=\"padding:0 28px;color:#777;font-size:12px\">Written by report.html (mien). "
-       << "Every figure and table is also in nodes/" << esc(folder_name(node_)) << "/files/paper/ (figures.md lists them).</p></footer>\n</body>\n</html>\n";
+       << "Every figure and table is also in <a href=\"@PAPER@/figures.md\">the report node's paper/ folder</a> (figures.md lists them).</p></footer>\n</body>\n</html>\n";
   const std::string text = html.str();
   auto with_prefix = [&](const std::string& prefix) {
     std::string s = text;
