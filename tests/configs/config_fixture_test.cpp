@@ -344,6 +344,31 @@ TEST_F(ConfigFixture, JaffeRunsWholeWithLeaveSubjectsOutFolds) {
     expect_fidelity_curve(n / ("fidelity-" + std::to_string(f)) / "curve.csv");
   }
   EXPECT_EQ(static_cast<int>(seen.size()), detected);
+
+  // the comparison: every arm scored on the same held-out people, pooled over the folds
+  const auto cmp = read_csv(n / "comparison/table.csv");
+  ASSERT_EQ(cmp.size(), 3u);
+  const std::vector<std::string> arms = {"geometric MLP", "face-api as shipped (zero-shot)", "face-api fine-tuned"};
+  for (size_t a = 0; a < 3; ++a) {
+    EXPECT_EQ(cmp[a].at("arm"), arms[a]);
+    EXPECT_EQ(std::stoi(cmp[a].at("n")), detected) << arms[a] << ": every face once, by a model that never saw its person";
+    const double acc = std::stod(cmp[a].at("accuracy"));
+    EXPECT_LE(std::stod(cmp[a].at("ci_low")), acc);
+    EXPECT_GE(std::stod(cmp[a].at("ci_high")), acc);
+    EXPECT_EQ(std::stoi(cmp[a].at("tables")), 3) << "one prediction table per fold";
+  }
+  for (const char* node : {"cnn_accuracy", "zero_shot_accuracy"}) {
+    const json m = read_json(n / node / "metrics.json");
+    EXPECT_EQ(m["n"].get<int>(), detected) << node;
+    EXPECT_EQ(m["models"], json({"model.faceapi_expression"})) << node;
+  }
+  EXPECT_EQ(read_json(n / "cnn_accuracy/metrics.json")["inputs"][0]["mode"], "fine_tune");
+  EXPECT_EQ(read_json(n / "zero_shot_accuracy/metrics.json")["inputs"][0]["mode"], "as_shipped");
+  // the headline prints the table at the end of the run
+  const std::string out = log("run.log");
+  const auto head = out.find("Accuracy on held-out people (95 % CI)");
+  ASSERT_NE(head, std::string::npos) << out;
+  for (const auto& a : arms) EXPECT_NE(out.find("  " + a, head), std::string::npos) << a;
 }
 
 TEST_F(ConfigFixture, CkplusRunsWholeWithLeaveSubjectsOutFolds) {

@@ -227,7 +227,9 @@ void EvalPredict::process(Context& ctx) {
   }
   Json meta{{"classes", classes}, {"model", type_id}, {"input", input}};
   if (input == "features") meta["features"] = features_used;
-  if (info.contains("mode")) meta["mode"] = info["mode"];  // face-api: as_shipped / fine_tune
+  // face-api's as_shipped / fine_tune, and the epoch a trained model kept, for comparisons
+  for (const char* key : {"mode", "best_epoch", "epochs_run"})
+    if (info.contains(key)) meta[key] = info[key];
   out.meta(std::move(meta));
 
   std::string msg = std::string(kId) + ": " + std::to_string(n) + " rows, " + std::to_string(c) + " classes";

@@ -151,7 +151,8 @@ void HeldOutAccuracy::process(Context& ctx) {
   t.add_numbers("table_sd", MIEN_ROLE_VALUE, std::move(sd_col));
   t.add_strings("models", MIEN_ROLE_VALUE, std::move(models_col));
   t.meta(Json{{"report", kId}, {"confidence", std::isfinite(confidence) ? Json(confidence) : Json()}});
-  ctx.host().info(std::string(kId) + ":\n" + md);
+  ctx.host().info(std::string(kId) + ": " + std::to_string(count) + " arm(s), " + std::to_string(rows.size()) +
+                  " row(s); the table is in text.txt and the headline");
   ctx.set(kTable, std::move(t));
   ctx.set_text(kText, md);
   ctx.set(kHeadline, Json{{"title", title}, {"rows", rows}});

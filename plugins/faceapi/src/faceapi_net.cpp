@@ -402,7 +402,8 @@ void FaceApiNet::layer_gradient(int block, const Batch& b, const int64_t* classe
 
 std::vector<EpochRecord> FaceApiNet::fine_tune(const Batch& train, const std::vector<int64_t>& train_labels,
                                                const Batch& val, const std::vector<int64_t>& val_labels,
-                                               const FineTuneOptions& o, const FineTuneHooks& hooks) {
+                                               const FineTuneOptions& o, const FineTuneHooks& hooks,
+                                               int64_t* best_epoch_out) {
   Impl& m = *impl_;
   const int first = kBlocks - o.unfreeze_blocks;  // first trainable block (4 = none)
   // Inputs of the first trainable block (or the pooled features), computed once.
@@ -442,6 +443,10 @@ std::vector<EpochRecord> FaceApiNet::fine_tune(const Batch& train, const std::ve
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
   std::vector<EpochRecord> history;
   const double nan = std::numeric_limits<double>::quiet_NaN();
+  // The best epoch on validation (lowest loss): its trainable parameters are restored at the end.
+  double best_loss = std::numeric_limits<double>::infinity();
+  int64_t best_epoch = 0;
+  std::vector<torch::Tensor> best_state;
   for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<size_t>(below(rng, i))]);
     double loss_sum = 0;
@@ -480,8 +485,22 @@ std::vector<EpochRecord> FaceApiNet::fine_tune(const Batch& train, const std::ve
       r.val_accuracy = static_cast<double>(vc) / static_cast<double>(val.n);
     }
     history.push_back(r);
+    if (val.n == 0) {
+      best_epoch = epoch;
+    } else if (r.val_loss < best_loss) {
+      best_loss = r.val_loss;
+      best_epoch = epoch;
+      torch::NoGradGuard ng;
+      best_state.clear();
+      for (const auto& t : trainable) best_state.push_back(t.detach().clone());
+    }
     if (hooks.on_epoch) hooks.on_epoch(r);
   }
+  if (!best_state.empty()) {
+    torch::NoGradGuard ng;
+    for (size_t i = 0; i < trainable.size(); ++i) trainable[i].copy_(best_state[i]);
+  }
+  if (best_epoch_out) *best_epoch_out = best_epoch;
   for (auto* p : m.all_params()) {
     p->set_requires_grad(false);
     p->mutable_grad() = torch::Tensor();

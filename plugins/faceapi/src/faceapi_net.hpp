@@ -105,9 +105,12 @@ class FaceApiNet {
 
   // Trains the head (and the last `unfreeze_blocks` blocks) with Adam on cross-entropy;
   // the other blocks' weights are left bit-identical. Validation rows may be empty.
+  // Keeps the parameters of the epoch with the lowest validation loss (the last epoch
+  // without validation images); that epoch (1-based) goes to *best_epoch.
   std::vector<EpochRecord> fine_tune(const Batch& train, const std::vector<int64_t>& train_labels,
                                      const Batch& val, const std::vector<int64_t>& val_labels,
-                                     const FineTuneOptions& options, const FineTuneHooks& hooks);
+                                     const FineTuneOptions& options, const FineTuneHooks& hooks,
+                                     int64_t* best_epoch = nullptr);
 
   // Model-parameter randomisation (Adebayo et al. 2018): re-initialises the top `top`
   // layers, from the output down: head, block3 sep3..sep0, block2 ..., block0 sep3..sep1,

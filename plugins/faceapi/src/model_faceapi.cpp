@@ -327,7 +327,7 @@ ComponentInfo ModelFaceApiExpression::info() {
   return ComponentInfo(kId, 1, MIEN_KIND_MODEL,
                        "The face-api.js facial-expression CNN (LibTorch port of the pretrained network; "
                        "as shipped or fine-tuned), with input gradients and Grad-CAM layers")
-      .params(kMode, kClasses, kUnfreezeBlocks, kEpochs, kLearningRate, kBatchSize, kValidationSplit, kWeights,
+      .params(kMode, kClasses, kUnfreezeBlocks, kEpochs, kLearningRate, kBatchSize, kValidationSplit, kValidationGroup, kWeights,
               kRandomize, kRandomizeLayers)
       .ports(kImages, kTable, kSource, kModel, kCurve)
       .model_capabilities(kCapabilities);
@@ -345,6 +345,7 @@ ModelFaceApiExpression::ModelFaceApiExpression(const Setup& s) {
   options_.batch_size = kBatchSize.read(p);
   options_.seed = s.seed();
   validation_split_ = kValidationSplit.read(p);
+  validation_group_ = kValidationGroup.read(p);
   const std::string w = kWeights.read(p);
   weights_dir_ = w.empty() ? w : s.resolve_path(w);
   if (!weights_dir_.empty() && !fs::is_directory(weights_dir_))
@@ -523,12 +524,31 @@ void ModelFaceApiExpression::process_fine_tune(Context& ctx) {
     }
   };
   std::vector<int64_t> fit, val;
-  for (auto& idx : by_class) {
-    for (size_t i = idx.size(); i > 1; --i) std::swap(idx[i - 1], idx[static_cast<size_t>(below(i))]);
-    auto take = static_cast<size_t>(std::llround(validation_split_ * static_cast<double>(idx.size())));
-    take = std::min(take, idx.size() - 1);
-    val.insert(val.end(), idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(take));
-    fit.insert(fit.end(), idx.begin() + static_cast<std::ptrdiff_t>(take), idx.end());
+  const std::string group_column =
+      validation_split_ > 0 ? models::validation_group_column(table, validation_group_, kId) : std::string();
+  std::vector<std::string> validation_people;
+  if (!group_column.empty()) {
+    // Whole people to validation, so the best epoch is judged on people the head never saw.
+    const ColumnView gcol = *table.find(group_column);
+    std::vector<std::string> group_of;
+    for (int64_t r : rows) group_of.push_back(gcol.text(r));
+    const models::GroupHoldOut h = models::hold_out_groups(group_of, validation_split_, options_.seed);
+    fit = h.fit;
+    val = h.val;
+    validation_people = h.val_groups;
+    if (val.empty())
+      host.warn(std::string(kId) + ": the images show " + std::to_string(h.groups) + " person (" + group_column +
+                "); validation by person needs two or more, so the last epoch is kept");
+    else
+      host.info(std::string(kId) + ": " + models::describe_hold_out(h, group_column));
+  } else {
+    for (auto& idx : by_class) {
+      for (size_t i = idx.size(); i > 1; --i) std::swap(idx[i - 1], idx[static_cast<size_t>(below(i))]);
+      auto take = static_cast<size_t>(std::llround(validation_split_ * static_cast<double>(idx.size())));
+      take = std::min(take, idx.size() - 1);
+      val.insert(val.end(), idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(take));
+      fit.insert(fit.end(), idx.begin() + static_cast<std::ptrdiff_t>(take), idx.end());
+    }
   }
   std::sort(fit.begin(), fit.end());
   std::sort(val.begin(), val.end());
@@ -556,7 +576,12 @@ void ModelFaceApiExpression::process_fine_tune(Context& ctx) {
   host.info(std::string(kId) + ": fine-tuning a " + std::to_string(C) + "-class head on " + std::to_string(fit_b.n) +
             " images (" + std::to_string(val_b.n) + " held out), " + std::to_string(options_.unfreeze_blocks) +
             " block(s) unfrozen");
-  const std::vector<EpochRecord> history = net.fine_tune(fit_b, fit_y, val_b, val_y, options_, hooks);
+  int64_t best_epoch = 0;
+  const std::vector<EpochRecord> history = net.fine_tune(fit_b, fit_y, val_b, val_y, options_, hooks, &best_epoch);
+  if (val_b.n > 0)
+    host.info(std::string(kId) + ": keeping epoch " + std::to_string(best_epoch) + " of " +
+              std::to_string(history.size()) + " (lowest validation loss; val_accuracy " +
+              std::to_string(history[static_cast<size_t>(best_epoch - 1)].val_accuracy) + ")");
 
   const fs::path dir = ctx.output_dir(kModel);
   const fs::path wp = dir / kArtifactWeights;
@@ -583,16 +608,21 @@ void ModelFaceApiExpression::process_fine_tune(Context& ctx) {
                                    {"validation_split", validation_split_},
                                    {"train_images", fit_b.n},
                                    {"validation_images", val_b.n},
+                                   {"validation_group", group_column.empty() ? Json("rows") : Json(group_column)},
+                                   {"validation_people", validation_people},
+                                   {"best_epoch", best_epoch},
                                    {"history", hist}}},
                      {"source", "head and unfrozen blocks fine-tuned from npm @vladmandic/face-api 1.7.15 (MIT)"}};
   write_file(dir / kArtifactJson, meta.dump(1) + "\n");
   ctx.set(kCurve, curve_table(history));
-  const EpochRecord& last = history.back();
+  const EpochRecord& kept = history[static_cast<size_t>(best_epoch - 1)];
   ctx.set_model(kModel, {{"type_id", kId},
                          {"mode", "fine_tune"},
                          {"classes", classes},
-                         {"train_accuracy", last.train_accuracy},
-                         {"val_accuracy", number_or_null(last.val_accuracy)}});
+                         {"best_epoch", best_epoch},
+                         {"epochs_run", history.size()},
+                         {"train_accuracy", kept.train_accuracy},
+                         {"val_accuracy", number_or_null(kept.val_accuracy)}});
 }
 
 }  // namespace mien::faceapi

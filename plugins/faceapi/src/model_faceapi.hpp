@@ -4,6 +4,7 @@
 #pragma once
 
 #include <mien/plugin.hpp>
+#include <mien_models/validation_groups.hpp>
 
 #include <filesystem>
 #include <memory>
@@ -101,6 +102,7 @@ class ModelFaceApiExpression {
       Param<double>("validation_split", 0.2,
                     "fine_tune: fraction of each class held out to report validation loss and accuracy (0 = none)")
           .range(0, 0.9);
+  static inline const Param<std::string> kValidationGroup = models::validation_group_param();
   static inline const Param<std::string> kWeights{
       "weights", "",
       "Folder holding face_expression_model-weights_manifest.json and face_expression_model.bin (checked by "
@@ -150,6 +152,7 @@ class ModelFaceApiExpression {
   std::vector<std::string> classes_;
   FineTuneOptions options_;
   double validation_split_ = 0.2;
+  std::string validation_group_;
   std::string weights_dir_;
   std::string randomize_ = "none";
   int randomize_layers_ = 1;

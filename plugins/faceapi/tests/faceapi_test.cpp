@@ -439,3 +439,33 @@ TEST(FaceApiRandomize, CascadeResetsTheTopLayersOnlyAndTheArtifactReopens) {
   }
   EXPECT_THROW(FaceApiModel::open_dir(all->output_dir("model"), 1), mien::Error);
 }
+
+namespace {
+
+TEST(FaceApiFineTune, ValidatesOnWholePeopleAndKeepsTheBestEpoch) {
+  const Toy toy = toy_set(8, 11);  // 24 images; 6 people of 4 images each
+  mien::Table t = label_table(toy.labels);
+  std::vector<std::string> subjects;
+  for (size_t i = 0; i < toy.labels.size(); ++i) subjects.push_back("p" + std::to_string(i / 4));
+  t.add_strings("subject", MIEN_ROLE_GROUP, subjects);
+  Runner r({{"mode", "fine_tune"}, {"epochs", 6}, {"batch_size", 8}, {"validation_split", 0.34}}, 5);
+  r.set_input("images", u8_tensor(toy.images), MIEN_PIXEL_RGB);
+  r.set_input("table", std::move(t));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const Json meta = Json::parse(read_file(fs::path(r.output_dir("model")) / kArtifactJson));
+  const Json& tr = meta.at("training");
+  EXPECT_EQ(tr["validation_group"], "subject");
+  const auto people = tr["validation_people"].get<std::vector<std::string>>();
+  ASSERT_EQ(people.size(), 2u);  // round(0.34 * 6)
+  // all 4 images of each held-out person, and only theirs, are validation images
+  EXPECT_EQ(tr["validation_images"], 8);
+  EXPECT_EQ(tr["train_images"], 16);
+  // the kept epoch is the one with the lowest validation loss
+  const auto curve = r.table("curve");
+  const auto vl = curve.get("val_loss").numbers();
+  const int64_t best = tr["best_epoch"];
+  EXPECT_EQ(vl[static_cast<size_t>(best - 1)], *std::min_element(vl.begin(), vl.end()));
+  EXPECT_EQ(r.json("model")["best_epoch"], best);
+}
+
+}  // namespace
