@@ -85,7 +85,8 @@ uint64_t header_pixels(const std::string& format, std::ifstream& in) {
   in.clear();
   auto be16 = [&](size_t i) { return static_cast<uint32_t>(b[i] << 8 | b[i + 1]); };
   auto be32 = [&](size_t i) { return static_cast<uint64_t>(be16(i)) << 16 | be16(i + 2); };
-  if (format == "png" && n >= 24) return be32(16) * be32(20);
+  // The first chunk of a valid PNG is IHDR; anything else is left to the decoder to refuse.
+  if (format == "png" && n >= 24) return std::memcmp(b + 12, "IHDR", 4) == 0 ? be32(16) * be32(20) : 0;
   if (format == "bmp" && n >= 26) {
     const int64_t w = static_cast<int32_t>(le32(b + 18)), h = static_cast<int32_t>(le32(b + 22));
     return static_cast<uint64_t>(w < 0 ? -w : w) * static_cast<uint64_t>(h < 0 ? -h : h);
