@@ -51,11 +51,17 @@ struct Ports {
 class GeometricReport {
  public:
   static inline const Param<int> kTopN = Param<int>("top_n", 5, "Features drawn and listed per sample (the paper: 5)").range(1, 40);
+  static inline const Param<std::string> kColours =
+      Param<std::string>("colours", "rank",
+                         "How drawn features are coloured: rank (one distinct colour per rank, Okabe-Ito palette, with "
+                         "bars of |attribution| at the right; readable for 5 features on a grey face) or value (by "
+                         "|attribution| on the colour map, with a colour bar, as in the paper)")
+          .one_of({"rank", "value"});
   static ComponentInfo info() {
     return ComponentInfo("report.geometric", 1, MIEN_KIND_REPORT,
-                         "Draws each sample's top-n geometric features on the face, coloured by |attribution|, with a "
-                         "colour bar, legend, probability chart and the paper's text explanation")
-        .params(kTopN, Ports::kScale, Ports::kSamples, Ports::kSize, Ports::kColormap)
+                         "Draws each sample's top-n geometric features on the face, coloured by rank (or by "
+                         "|attribution|), with a key, legend, probability chart and the paper's text explanation")
+        .params(kTopN, kColours, Ports::kScale, Ports::kSamples, Ports::kSize, Ports::kColormap)
         .ports(Ports::kImages, Ports::kTable, Ports::kAttributions, Ports::kPredictions, Ports::kExplanations, Ports::kFiles);
   }
   explicit GeometricReport(const Setup& s);
@@ -63,7 +69,7 @@ class GeometricReport {
 
  private:
   int top_n_, samples_, size_;
-  std::string scale_, cmap_, node_;
+  std::string colours_, scale_, cmap_, node_;
 };
 
 // report.heatmap: a saliency map (Grad-CAM, occlusion, ...) over the face.
@@ -109,8 +115,8 @@ class SheetReport {
     return ComponentInfo("report.sheet", 1, MIEN_KIND_REPORT,
                          "Side-by-side sheet per sample: geometric explanation and heat map of the same face, each with "
                          "its probabilities")
-        .params(GeometricReport::kTopN, HeatmapReport::kAlpha, Ports::kScale, Ports::kSamples, Ports::kSize,
-                Ports::kColormap)
+        .params(GeometricReport::kTopN, GeometricReport::kColours, HeatmapReport::kAlpha, Ports::kScale, Ports::kSamples,
+                Ports::kSize, Ports::kColormap)
         .ports(Ports::kImages, Ports::kTable, Ports::kAttributions, Ports::kMaps, Ports::kPredictions, kMapPredictions,
                Ports::kExplanations, Ports::kFiles);
   }
@@ -120,7 +126,7 @@ class SheetReport {
  private:
   int top_n_, samples_, size_;
   double alpha_;
-  std::string scale_, cmap_, node_;
+  std::string colours_, scale_, cmap_, node_;
 };
 
 // report.html: one self-contained HTML file of the run.

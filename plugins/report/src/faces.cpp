@@ -52,24 +52,35 @@ void paste(cv::Mat& dst, const cv::Mat& src, int x, int y) { src.copyTo(dst(cv::
 
 constexpr int kBarPanel = 100, kBarWidth = 18, kLegendRow = 20, kChartH = 220, kCaption = 28;
 
-// Face with the features drawn, colour bar at the right, legend below.
+// Face with the features drawn, legend below; at the right either the colour bar (colours
+// by value) or the rank key (colours by rank: one distinct colour per rank, bars of |attribution|).
 cv::Mat render_geometric(const cv::Mat& face, const std::vector<cv::Point2d>& pts, const std::vector<DrawnFeature>& feats,
-                         const Scale& scale, const std::string& cmap, Json* layout) {
+                         const Scale& scale, const std::string& cmap, bool by_rank, Json* layout) {
   const int size = face.cols;
   const int legend_h = 12 + kLegendRow * static_cast<int>(feats.size());
   cv::Mat out(size + legend_h, size + kBarPanel, CV_8UC3, cv::Scalar(255, 255, 255));
+  auto colour_of = [&](size_t k) {
+    return by_rank ? rank_colour(k) : colormap_bgr(cmap, scale.t(std::fabs(feats[k].attribution)));
+  };
   cv::Mat f = face.clone();
   const int th = std::max(2, size / 128);
-  for (auto it = feats.rbegin(); it != feats.rend(); ++it)  // the top feature is drawn last, on top
-    if (!it->kind.empty()) draw_feature(f, *it, pts, colormap_bgr(cmap, scale.t(std::fabs(it->attribution))), th);
+  for (size_t k = feats.size(); k-- > 0;)  // the top feature is drawn last, on top
+    if (!feats[k].kind.empty()) draw_feature(f, feats[k], pts, colour_of(k), th);
   paste(out, f, 0, 0);
+  Json right = Json::array();
   cv::Rect bar;
-  paste(out, colour_bar(cmap, scale, kBarPanel, size, kBarWidth, &bar), size, 0);
-  bar.x += size;
+  if (by_rank) {
+    std::vector<cv::Rect> bars;
+    paste(out, rank_key(feats, kBarPanel, size, 12, &bars), size, 0);
+    for (auto& b : bars) right.push_back(rect_json(cv::Rect(b.x + size, b.y, b.width, b.height)));
+  } else {
+    paste(out, colour_bar(cmap, scale, kBarPanel, size, kBarWidth, &bar), size, 0);
+    bar.x += size;
+  }
   Json rows = Json::array();
   for (size_t k = 0; k < feats.size(); ++k) {
     const int y = size + 8 + kLegendRow * static_cast<int>(k);
-    const cv::Vec3b c = colormap_bgr(cmap, scale.t(std::fabs(feats[k].attribution)));
+    const cv::Vec3b c = colour_of(k);
     const cv::Rect sw(8, y, 12, 12);
     cv::rectangle(out, sw, cv::Scalar(c[0], c[1], c[2]), cv::FILLED);
     cv::rectangle(out, sw, cv::Scalar(60, 60, 60), 1);
@@ -80,10 +91,19 @@ cv::Mat render_geometric(const cv::Mat& face, const std::vector<cv::Point2d>& pt
   }
   if (layout) {
     (*layout)["face"] = rect_json(cv::Rect(0, 0, size, size));
-    (*layout)["colorbar"] = rect_json(bar);
+    if (by_rank) (*layout)["rank_bars"] = right;
+    else (*layout)["colorbar"] = rect_json(bar);
     (*layout)["legend_swatches"] = rows;
   }
   return out;
+}
+
+// The colour of each drawn feature as "#rrggbb", in rank order (for HTML legends).
+Json feature_colours(const std::vector<DrawnFeature>& feats, const Scale& scale, const std::string& cmap, bool by_rank) {
+  Json c = Json::array();
+  for (size_t k = 0; k < feats.size(); ++k)
+    c.push_back(hex_colour(by_rank ? rank_colour(k) : colormap_bgr(cmap, scale.t(std::fabs(feats[k].attribution)))));
+  return c;
 }
 
 // Face with the map overlaid, colour bar at the right, caption below.
@@ -257,6 +277,7 @@ GeometricReport::GeometricReport(const Setup& s)
     : top_n_(kTopN.read(s.params())),
       samples_(Ports::kSamples.read(s.params())),
       size_(Ports::kSize.read(s.params())),
+      colours_(kColours.read(s.params())),
       scale_(Ports::kScale.read(s.params())),
       cmap_(Ports::kColormap.read(s.params())),
       node_(s.node_name()) {
@@ -294,6 +315,7 @@ void GeometricReport::process(Context& ctx) {
   Common cm(ctx, who, node_);
   Json out = cm.header(scale_, cmap_);
   out["top_n"] = top_n_;
+  out["colours"] = colours_;
   if (p) out["classes"] = p->classes;
   Json list = Json::array();
   for (size_t k = 0; k < chosen.size(); ++k) {
@@ -305,7 +327,7 @@ void GeometricReport::process(Context& ctx) {
     const cv::Mat face = face_canvas(im.at(row), im.h, im.w, im.c, size_);
     const auto pts = scaled(s.landmarks[u], static_cast<double>(size_) / im.w, static_cast<double>(size_) / im.h);
     Json layout = Json::object();
-    const cv::Mat img = render_geometric(face, pts, gs[k].feats, scales[k], cmap_, &layout);
+    const cv::Mat img = render_geometric(face, pts, gs[k].feats, scales[k], cmap_, colours_ == "rank", &layout);
     Json j = sample_fields(s, row, pred[u], p ? &*p : nullptr);
     Json files = {{"explanation", stem + "_geometric.png"}, {"text", stem + ".txt"}, {"json", stem + ".json"}};
     write_png(cm.dir + "/" + stem + "_geometric.png", img);
@@ -322,6 +344,7 @@ void GeometricReport::process(Context& ctx) {
     j["explained_class"] = a.explained[u].empty() ? Json() : Json(a.explained[u]);
     j["text"] = text;
     j["top_features"] = features_json(gs[k].feats);
+    j["feature_colours"] = feature_colours(gs[k].feats, scales[k], cmap_, colours_ == "rank");
     j["weight_percent"] = gs[k].weight;
     j["scale"] = {{"lo", scales[k].lo}, {"hi", scales[k].hi}, {"lo_label", format_value(scales[k].lo)},
                   {"hi_label", format_value(scales[k].hi)}};
@@ -409,6 +432,7 @@ SheetReport::SheetReport(const Setup& s)
       samples_(Ports::kSamples.read(s.params())),
       size_(Ports::kSize.read(s.params())),
       alpha_(HeatmapReport::kAlpha.read(s.params())),
+      colours_(GeometricReport::kColours.read(s.params())),
       scale_(Ports::kScale.read(s.params())),
       cmap_(Ports::kColormap.read(s.params())),
       node_(s.node_name()) {
@@ -459,7 +483,7 @@ void SheetReport::process(Context& ctx) {
     const cv::Mat face = face_canvas(im.at(row), im.h, im.w, im.c, size_);
     const auto pts = scaled(s.landmarks[u], static_cast<double>(size_) / im.w, static_cast<double>(size_) / im.h);
     Json gl = Json::object(), ml = Json::object();
-    const cv::Mat left = render_geometric(face, pts, gs[k].feats, gscales[k], cmap_, &gl);
+    const cv::Mat left = render_geometric(face, pts, gs[k].feats, gscales[k], cmap_, colours_ == "rank", &gl);
     const cv::Mat right = render_heatmap(face, map_of(maps, md, row), mscales[k], cmap_, alpha_, caption_of(mpred[u], s.truth[u]), &ml);
     const int colw = size_ + kBarPanel, head = 30, gap = 16;
     const cv::Mat lc = chart_of(s, row, pred[u], p ? &*p : nullptr, colw, nullptr);
@@ -489,6 +513,7 @@ void SheetReport::process(Context& ctx) {
     }
     j["text"] = text;
     j["top_features"] = features_json(gs[k].feats);
+    j["feature_colours"] = feature_colours(gs[k].feats, gscales[k], cmap_, colours_ == "rank");
     j["weight_percent"] = gs[k].weight;
     j["scale"] = {{"lo", gscales[k].lo}, {"hi", gscales[k].hi}};
     j["map_scale"] = {{"lo", mscales[k].lo}, {"hi", mscales[k].hi}};

@@ -46,6 +46,22 @@ cv::Vec3b colormap_bgr(const std::string& name, double t) {
   return it->second.at<cv::Vec3b>(0, i);
 }
 
+cv::Vec3b rank_colour(size_t rank0) {
+  // RGB: vermillion, blue, bluish green, orange, reddish purple, sky blue, yellow (Okabe &
+  // Ito 2008), then brown, olive, dark teal and pink from Tableau 10.
+  static const cv::Vec3b rgb[] = {{213, 94, 0},  {0, 114, 178},  {0, 158, 115},  {230, 159, 0},
+                                  {204, 121, 167}, {86, 180, 233}, {240, 228, 66}, {140, 86, 75},
+                                  {188, 189, 34}, {23, 120, 120}, {247, 129, 191}};
+  const cv::Vec3b& c = rgb[rank0 % (sizeof rgb / sizeof rgb[0])];
+  return {c[2], c[1], c[0]};
+}
+
+std::string hex_colour(const cv::Vec3b& bgr) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "#%02x%02x%02x", bgr[2], bgr[1], bgr[0]);
+  return buf;
+}
+
 double Scale::t(double v) const {
   if (!(hi > lo)) return 1.0;
   return std::clamp((v - lo) / (hi - lo), 0.0, 1.0);
@@ -173,6 +189,28 @@ cv::Mat colour_bar(const std::string& cmap, const Scale& s, int w, int h, int ba
   put_text(img, format_value(s.hi), cv::Point(r.x + r.width + 4, r.y + 10), 0.4, cv::Scalar(0, 0, 0));
   put_text(img, format_value(s.lo), cv::Point(r.x + r.width + 4, r.y + r.height), 0.4, cv::Scalar(0, 0, 0));
   if (bar) *bar = r;
+  return img;
+}
+
+cv::Mat rank_key(const std::vector<DrawnFeature>& feats, int w, int h, int bar_h, std::vector<cv::Rect>* bars) {
+  cv::Mat img(h, w, CV_8UC3, cv::Scalar(255, 255, 255));
+  const int x0 = 20, full = std::max(1, w - x0 - 6), top = 26;
+  put_text(img, "|attribution|", cv::Point(4, 14), 0.36, cv::Scalar(0, 0, 0));
+  double most = 0;
+  for (const auto& f : feats) most = std::max(most, std::fabs(f.attribution));
+  if (bars) bars->clear();
+  const int pitch = bar_h + 8;
+  for (size_t k = 0; k < feats.size(); ++k) {
+    const int y = top + pitch * static_cast<int>(k);
+    if (y + bar_h > h) break;  // more features than fit: the legend below lists them all
+    const double share = most > 0 ? std::fabs(feats[k].attribution) / most : 0.0;
+    const int len = std::max(1, static_cast<int>(std::lround(share * full)));
+    const cv::Vec3b c = rank_colour(k);
+    cv::rectangle(img, cv::Rect(x0, y, len, bar_h), cv::Scalar(c[0], c[1], c[2]), cv::FILLED);
+    cv::rectangle(img, cv::Rect(x0, y, len, bar_h), cv::Scalar(60, 60, 60), 1);
+    put_text(img, std::to_string(feats[k].rank), cv::Point(4, y + bar_h - 2), 0.36, cv::Scalar(0, 0, 0));
+    if (bars) bars->emplace_back(x0, y, full, bar_h);
+  }
   return img;
 }
 

@@ -20,6 +20,13 @@ cv::Vec3b colormap_bgr(const std::string& name, double t);
 std::vector<std::string> colormap_names();
 int colormap_code(const std::string& name);  // throws mien::Error for an unknown name
 
+// The colour (BGR) of the feature ranked rank0 + 1 in a drawing coloured by rank: the
+// Okabe–Ito palette (distinguishable with the common colour-vision deficiencies and on a
+// grey face; black is left out because the outline is black), then four more; cycles after 11.
+cv::Vec3b rank_colour(size_t rank0);
+// "#rrggbb" of a BGR colour, for HTML legends and the JSON of a drawing.
+std::string hex_colour(const cv::Vec3b& bgr);
+
 // A linear colour scale lo..hi; t() clamps to [0, 1]; a flat scale (hi <= lo) maps to 1.
 struct Scale {
   double lo = 0, hi = 1;
@@ -52,6 +59,11 @@ void draw_feature(cv::Mat& img, const DrawnFeature& f, const std::vector<cv::Poi
 // bottom = its min colour, labels hi at the top and lo at the bottom written to the right
 // of a bar of width bar_w. Returns the bar's rectangle inside the image through *bar.
 cv::Mat colour_bar(const std::string& cmap, const Scale& s, int w, int h, int bar_w, cv::Rect* bar);
+
+// The key of a drawing coloured by rank (BGR, w x h): per feature a bar whose length is
+// |attribution| / max |attribution| of the shown features, in the feature's rank colour,
+// with its rank number. bars (when given) receives each bar's full-length rectangle.
+cv::Mat rank_key(const std::vector<DrawnFeature>& feats, int w, int h, int bar_h, std::vector<cv::Rect>* bars);
 
 // Probability chart (BGR): one bar per class, the true class teal, the others pale
 // turquoise (the paper's colours), predicted class with a black outline, y grid 0..1 by 0.1.

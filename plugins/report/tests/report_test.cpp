@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -158,7 +159,7 @@ TEST(Geometric, TextOfAHandMadeSampleMatchesTheTemplate) {
 }
 
 TEST(Geometric, TopFeatureIsDrawnInTheHighestColourAndTheColourBarSpansTheMap) {
-  ComponentRunner<GeometricReport> r({{"top_n", 5}, {"size", 384}});
+  ComponentRunner<GeometricReport> r({{"top_n", 5}, {"size", 384}, {"colours", "value"}});
   setup_geometric(r);
   ASSERT_EQ(r.run(), MIEN_OK) << r.error();
   const Json ex = r.json("explanations");
@@ -192,10 +193,65 @@ TEST(Geometric, TopFeatureIsDrawnInTheHighestColourAndTheColourBarSpansTheMap) {
   EXPECT_EQ(s["top_features"][1]["name"], "mouth_height");
 }
 
+// CIE L*a*b* distance of two BGR colours (OpenCV's 8-bit Lab, rescaled to L 0..100).
+double delta_e(const cv::Vec3b& a, const cv::Vec3b& b) {
+  cv::Mat m(1, 2, CV_8UC3);
+  m.at<cv::Vec3b>(0, 0) = a;
+  m.at<cv::Vec3b>(0, 1) = b;
+  cv::Mat f, lab;
+  m.convertTo(f, CV_32FC3, 1.0 / 255);
+  cv::cvtColor(f, lab, cv::COLOR_BGR2Lab);
+  return cv::norm(lab.at<cv::Vec3f>(0, 0) - lab.at<cv::Vec3f>(0, 1));
+}
+
+TEST(Geometric, ByDefaultEachRankHasItsOwnColourAndTheKeyBarsFollowTheAttributions) {
+  ComponentRunner<GeometricReport> r({{"top_n", 5}, {"size", 384}});
+  setup_geometric(r);
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const Json ex = r.json("explanations");
+  EXPECT_EQ(ex["colours"], "rank");
+  const Json& s = ex["samples"][0];
+  const cv::Mat img = cv::imread(ex["dir"].get<std::string>() + "/" + s["files"]["explanation"].get<std::string>());
+  ASSERT_FALSE(img.empty());
+  // The top feature (mouth_width, y = 330 at 384 px) is drawn in the first rank colour.
+  for (double t = 0.1; t <= 0.9; t += 0.1) {
+    const int x = static_cast<int>(std::lround(90 + t * (294 - 90)));
+    EXPECT_EQ(px(img, x, 330), rank_colour(0)) << "at x " << x;
+  }
+  EXPECT_EQ(px(img, 370, 370), cv::Vec3b(128, 128, 128));
+  // The five colours are told apart from each other and from the grey face.
+  const cv::Vec3b grey(128, 128, 128);
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_GT(delta_e(rank_colour(i), grey), 20.0) << "rank " << i + 1;
+    for (size_t j = i + 1; j < 5; ++j) EXPECT_GT(delta_e(rank_colour(i), rank_colour(j)), 20.0) << i + 1 << " vs " << j + 1;
+  }
+  // Legend swatches and the JSON's colours match the drawing, rank by rank.
+  const auto& sw = s["layout"]["legend_swatches"];
+  ASSERT_EQ(sw.size(), 5u);
+  ASSERT_EQ(s["feature_colours"].size(), 5u);
+  for (size_t k = 0; k < 5; ++k) {
+    const cv::Rect q = rect(sw[k]);
+    EXPECT_EQ(px(img, q.x + q.width / 2, q.y + q.height / 2), rank_colour(k)) << "rank " << k + 1;
+    EXPECT_EQ(s["feature_colours"][k], hex_colour(rank_colour(k)));
+  }
+  // The key: no colour bar; one bar per rank, its length |attribution| / the top |attribution|.
+  EXPECT_FALSE(s["layout"].contains("colorbar"));
+  const auto& bars = s["layout"]["rank_bars"];
+  ASSERT_EQ(bars.size(), 5u);
+  const double top = std::fabs(s["top_features"][0]["attribution"].get<double>());
+  for (size_t k = 0; k < 5; ++k) {
+    const cv::Rect b = rect(bars[k]);
+    int filled = 0;
+    for (int x = b.x; x < b.x + b.width; ++x) filled += px(img, x, b.y + b.height / 2) == rank_colour(k) ? 1 : 0;
+    const double want = std::fabs(s["top_features"][k]["attribution"].get<double>()) / top * b.width;
+    EXPECT_NEAR(filled, want, 3.0) << "rank " << k + 1;
+  }
+}
+
 TEST(Geometric, RunScaleComparesImagesWhilePerImageDoesNot) {
   const cv::Vec3b top = colormap_bgr("viridis", 1.0);
   for (const std::string mode : {"per_image", "run"}) {
-    ComponentRunner<GeometricReport> r({{"scale", mode}});
+    ComponentRunner<GeometricReport> r({{"scale", mode}, {"colours", "value"}});
     setup_geometric(r);
     ASSERT_EQ(r.run(), MIEN_OK) << r.error();
     const Json ex = r.json("explanations");
@@ -306,7 +362,7 @@ TEST(Heatmap, RunScaleSharesOneRange) {
 TEST(Html, AlwaysRuns) { EXPECT_NE(HtmlReport::info().flag_bits() & MIEN_COMPONENT_NONDETERMINISTIC, 0u); }
 
 TEST(Sheet, SideBySidePerSample) {
-  ComponentRunner<SheetReport> r({{"size", 192}});
+  ComponentRunner<SheetReport> r({{"size", 192}, {"colours", "value"}});
   const std::vector<std::string> ids = {"A", "B"};
   r.set_input("images", images(2), MIEN_PIXEL_RGB);
   r.set_input("table", sample_table(ids, {3, 5}, {"S", "S"}));
