@@ -121,6 +121,7 @@ int run_submitted_node(const ResolvedGraph& graph, const json& submission, const
   const auto t0 = std::chrono::steady_clock::now();
   std::optional<NodeOutcome> cached;
   const bool use_cache = submission.value("use_cache", true);
+  job.replace_entry = !use_cache;
   std::string damaged;
   if (use_cache) cached = reuse_cached(job, &console, &damaged);
   if (cached) {

@@ -37,6 +37,10 @@ struct NodeJob {
   std::string cache_dir;
   std::string experiment;        // the experiment's name (where the last key material is remembered)
   nlohmann::json key_material;   // what the key is the hash of (explains the next run's decisions)
+  // --no-cache: the recomputed outputs replace an entry of the same key. Otherwise a
+  // complete entry that another process published meanwhile is kept (same key, same
+  // inputs), so a run still reading it never sees it removed under its feet.
+  bool replace_entry = false;
 };
 
 struct NodeOutcome {

@@ -205,9 +205,16 @@ NodeOutcome LocalExecutor::execute(const NodeJob& job) {
     // entry.json is written last: an entry without it is never trusted.
     write_file_atomic((fs::path(staging) / "entry.json").string(), entry.dump(2) + "\n");
     make_tree_read_only(staging);  // run folders get copies or read-only links, never a writable alias
-    if (fs::exists(job.entry_dir)) fs::remove_all(job.entry_dir);  // --no-cache refresh
-    if (!publish_dir(staging, job.entry_dir) && !entry_complete(job.entry_dir))
-      throw std::runtime_error("cannot publish " + job.entry_dir);
+    if (entry_complete(job.entry_dir) && !job.replace_entry) {
+      // Another job published this key first (two runs racing on one cache): keep its
+      // entry, which other runs may be reading, and drop ours.
+      std::error_code ec;
+      fs::remove_all(staging, ec);
+    } else {
+      if (fs::exists(job.entry_dir)) discard_entry(job.entry_dir);  // --no-cache refresh, or a partial entry
+      if (!publish_dir(staging, job.entry_dir) && !entry_complete(job.entry_dir))
+        throw std::runtime_error("cannot publish " + job.entry_dir);
+    }
   } catch (const std::exception& e) {
     return fail(e.what());
   }

@@ -202,6 +202,7 @@ void GraphRun::schedule(size_t idx) {
         return;
       }
     }
+    job.replace_entry = !options_.use_cache;
     // A job computing its own key (its inputs still running) explains itself.
     if (!job.key.empty()) {
       cache_reasons_[idx] = explain_run(job, options_.use_cache, damaged);
