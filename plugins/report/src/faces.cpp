@@ -52,6 +52,13 @@ void paste(cv::Mat& dst, const cv::Mat& src, int x, int y) { src.copyTo(dst(cv::
 
 constexpr int kBarPanel = 100, kBarWidth = 18, kLegendRow = 20, kChartH = 220, kCaption = 28;
 
+// The colour of the k-th ranked feature: its rank's palette colour, or its |attribution| on
+// the colour map. The drawing, its legend and the JSON all take it from here.
+cv::Vec3b feature_colour(const std::vector<DrawnFeature>& feats, size_t k, const Scale& scale, const std::string& cmap,
+                         bool by_rank) {
+  return by_rank ? rank_colour(k) : colormap_bgr(cmap, scale.t(std::fabs(feats[k].attribution)));
+}
+
 // Face with the features drawn, legend below; at the right either the colour bar (colours
 // by value) or the rank key (colours by rank: one distinct colour per rank, bars of |attribution|).
 cv::Mat render_geometric(const cv::Mat& face, const std::vector<cv::Point2d>& pts, const std::vector<DrawnFeature>& feats,
@@ -59,9 +66,7 @@ cv::Mat render_geometric(const cv::Mat& face, const std::vector<cv::Point2d>& pt
   const int size = face.cols;
   const int legend_h = 12 + kLegendRow * static_cast<int>(feats.size());
   cv::Mat out(size + legend_h, size + kBarPanel, CV_8UC3, cv::Scalar(255, 255, 255));
-  auto colour_of = [&](size_t k) {
-    return by_rank ? rank_colour(k) : colormap_bgr(cmap, scale.t(std::fabs(feats[k].attribution)));
-  };
+  auto colour_of = [&](size_t k) { return feature_colour(feats, k, scale, cmap, by_rank); };
   cv::Mat f = face.clone();
   const int th = std::max(2, size / 128);
   for (size_t k = feats.size(); k-- > 0;)  // the top feature is drawn last, on top
@@ -102,7 +107,7 @@ cv::Mat render_geometric(const cv::Mat& face, const std::vector<cv::Point2d>& pt
 Json feature_colours(const std::vector<DrawnFeature>& feats, const Scale& scale, const std::string& cmap, bool by_rank) {
   Json c = Json::array();
   for (size_t k = 0; k < feats.size(); ++k)
-    c.push_back(hex_colour(by_rank ? rank_colour(k) : colormap_bgr(cmap, scale.t(std::fabs(feats[k].attribution)))));
+    c.push_back(hex_colour(feature_colour(feats, k, scale, cmap, by_rank)));
   return c;
 }
 
