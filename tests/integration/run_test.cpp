@@ -477,4 +477,28 @@ TEST_F(MienTest, TheDemoExperimentRuns) {
   EXPECT_EQ(manifest(dir_ / "demo")["status"], "completed");
 }
 
+// `mien survey` is a front door to mien-survey (plugins/report/tools), found beside mien.
+TEST_F(MienTest, SurveyRunsTheToolBesideMien) {
+  Result help = mien("survey summarize --help");
+  ASSERT_EQ(help.code, 0) << help.err;
+  EXPECT_NE(help.out.find("Usage: mien survey summarize RESPONSES.json"), std::string::npos) << help.out;
+  Result missing_file = mien("survey summarize /nonexistent/r.json");
+  EXPECT_EQ(missing_file.code, 1);
+  EXPECT_NE(missing_file.err.find("/nonexistent/r.json: cannot be read"), std::string::npos) << missing_file.err;
+  Result bad_command = mien("survey summarise");
+  EXPECT_EQ(bad_command.code, 2);
+}
+
+TEST_F(MienTest, SurveyWithoutTheToolSaysWhereItLooked) {
+  const fs::path lonely = dir_ / "bin" / "mien";
+  fs::create_directories(lonely.parent_path());
+  fs::copy_file(MIEN_EXE, lonely);
+  const fs::path err = dir_ / "stderr.txt";
+  const int status = std::system(("'" + lonely.string() + "' survey summarize --help >/dev/null 2>'" + err.string() + "'").c_str());
+  EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 2);
+  EXPECT_NE(slurp(err).find("mien-survey is not installed: looked for " + (fs::canonical(dir_) / "bin" / "mien-survey").string()),
+            std::string::npos)
+      << slurp(err);
+}
+
 }  // namespace

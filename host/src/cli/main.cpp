@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/companion_tool.hpp"
 #include "core/diagnostics.hpp"
 #include "graph/experiment.hpp"
 #include "loader/catalog.hpp"
@@ -26,7 +27,6 @@
 #include "run/slurm_executor.hpp"
 #include "run/slurm_files.hpp"
 #include "run/stored_value.hpp"
-#include "survey/summarize.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -660,7 +660,8 @@ int main(int argc, char** argv) {
     if (cmd == "validate") return cmd_validate(rest);
     if (cmd == "plugins") return cmd_plugins(rest);
     if (cmd == "describe") return cmd_describe(rest);
-    if (cmd == "survey") return mien::host::survey::survey_command(rest, std::cout, std::cerr);
+    // The survey summary is plugins/report/tools' mien-survey, installed beside mien.
+    if (cmd == "survey") return mien::host::exec_companion_tool("mien-survey", rest, std::cerr);
     if (cmd == "status") return cmd_status(rest);
     if (cmd == "run-node") return cmd_run_node(rest);
     if (cmd == "cache") return mien::host::cache_command(rest, std::cout, std::cerr);

@@ -1,9 +1,9 @@
-// SHA-256 (FIPS 180-4), self-contained: used to fingerprint plugin libraries and
+// SHA-256 through OpenSSL's libcrypto (EVP): used to fingerprint plugin libraries and
 // input files for run records and the cache.
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -12,6 +12,12 @@ namespace mien::host {
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(Sha256&&) noexcept;
+  Sha256& operator=(Sha256&&) noexcept;
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
   void update(const void* data, size_t size);
   void update(std::string_view data) { update(data.data(), data.size()); }
   // Finishes the hash and returns 64 lower-case hex digits. The object is reset
@@ -19,12 +25,8 @@ class Sha256 {
   std::string hex_digest();
 
  private:
-  void reset();
-  void compress(const uint8_t* block);
-  uint32_t state_[8];
-  uint8_t buffer_[64];
-  size_t buffered_ = 0;
-  uint64_t total_bytes_ = 0;
+  struct State;  // the EVP context; kept out of this header so users need no OpenSSL include
+  std::unique_ptr<State> state_;
 };
 
 // Hex digest of a byte string.

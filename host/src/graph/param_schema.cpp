@@ -1,6 +1,7 @@
 #include "graph/param_schema.hpp"
 
-#include <algorithm>
+#include <mien/param_schema.hpp>
+
 #include <optional>
 
 #include "graph/matrix_binding.hpp"
@@ -25,20 +26,8 @@ struct Site {
   }
 };
 
-std::vector<std::string> schema_types(const json& schema) {
-  if (!schema.is_object() || !schema.contains("type")) return {};
-  const json& t = schema["type"];
-  if (t.is_string()) return {t.get<std::string>()};
-  std::vector<std::string> out;
-  if (t.is_array())
-    for (const auto& x : t)
-      if (x.is_string()) out.push_back(x.get<std::string>());
-  return out;
-}
-
-bool allows(const std::vector<std::string>& types, const std::string& type) {
-  return types.empty() || std::find(types.begin(), types.end(), type) != types.end();
-}
+using param_schema::allows;
+using Rule = param_schema::Violation::Rule;
 
 std::string type_phrase(const std::string& type) {
   if (type == "integer") return "an integer";
@@ -70,14 +59,18 @@ std::string got_phrase(const json& raw, bool quoted) {
 std::string show(const json& v) { return v.is_string() ? "'" + v.get<std::string>() + "'" : v.dump(); }
 
 // A scalar written as text, converted to the first type in the schema it fits; a
-// quoted scalar only fits "string".
+// quoted scalar only fits "string". An integral number ("2.0") fits "integer", as in
+// mien/param_schema.hpp.
 std::optional<json> scalar_as(const std::string& text, bool quoted, const std::vector<std::string>& types) {
   if (types.empty()) return guess_scalar(text, quoted);
   if (!quoted) {
     if (allows(types, "boolean"))
       if (auto b = parse_bool_text(text); !b.is_null()) return b;
-    if (allows(types, "integer"))
+    if (allows(types, "integer")) {
       if (auto i = parse_integer_text(text); !i.is_null()) return i;
+      if (auto n = parse_number_text(text); !n.is_null() && param_schema::is_integral(n))
+        return json(static_cast<int64_t>(n.get<double>()));
+    }
     if (allows(types, "number"))
       if (auto n = parse_number_text(text); !n.is_null()) return json(n.get<double>());
   }
@@ -99,21 +92,37 @@ std::optional<json> coerce_array(const json& raw, const json& schema, const Site
   return ok ? std::optional<json>(out) : std::nullopt;
 }
 
+// A nested mapping: each member typed by its schema (param_schema::member_schema), an
+// unknown key or a missing required one reported, the missing defaults filled. An
+// additionalProperties schema only opens a nested mapping (the component checks its
+// values), so its members are typed as YAML reads them.
 std::optional<json> coerce_object(const json& raw, const json& schema, const Site& site) {
-  const json props = schema.is_object() && schema.contains("properties") ? schema["properties"] : json::object();
+  const json any_schema = json::object();
   json out = json::object();
   bool ok = true;
   for (const auto& [key, value] : raw.items()) {
-    auto v = coerce(value, false, props.contains(key) ? props[key] : json::object(), site.item("." + key));
+    const json* member = param_schema::member_schema(schema, key, any_schema);
+    if (member == nullptr) {
+      site.item("." + key).fail("is unknown", closest_hint(key, param_schema::property_names(schema)));
+      ok = false;
+      continue;
+    }
+    auto v = coerce(value, false, *member, site.item("." + key));
     if (v) out[key] = std::move(*v);
     ok = ok && v.has_value();
   }
-  return ok ? std::optional<json>(out) : std::nullopt;
+  for (const auto& key : param_schema::missing_required(schema, raw)) {
+    site.fail("lacks the required key '" + key + "'");
+    ok = false;
+  }
+  if (!ok) return std::nullopt;
+  param_schema::fill_defaults(schema, out);
+  return out;
 }
 
 // The value typed by the schema's "type" alone, or nullopt after a type error.
 std::optional<json> coerce_type(const json& raw, bool quoted, const json& schema, const Site& site) {
-  const auto types = schema_types(schema);
+  const auto types = param_schema::types_of(schema);
   std::optional<json> out;
   if (raw.is_null()) {
     if (allows(types, "null")) out = json();
@@ -123,65 +132,46 @@ std::optional<json> coerce_type(const json& raw, bool quoted, const json& schema
     if (allows(types, "object")) return coerce_object(raw, schema, site);
   } else if (raw.is_string()) {
     out = scalar_as(raw.get<std::string>(), quoted, types);
-  } else {
+  } else if (param_schema::fits_types(raw, types)) {
     out = raw;  // already typed (a default, or a value from elsewhere)
   }
   if (!out) site.fail("expects " + expected_phrase(types) + ", got " + got_phrase(raw, quoted));
   return out;
 }
 
-bool check_enum(const json& value, const json& schema, const Site& site) {
-  if (!schema.is_object() || !schema.contains("enum") || !schema["enum"].is_array()) return true;
-  const json& allowed = schema["enum"];
-  for (const auto& a : allowed)
-    if (a == value) return true;
-  std::string list;
-  std::vector<std::string> names;
-  for (const auto& a : allowed) {
-    list += (list.empty() ? "" : ", ") + show(a);
-    if (a.is_string()) names.push_back(a.get<std::string>());
+// The enum, minimum and maximum rules on a typed value (param_schema::check_here),
+// reported in the words of a YAML author.
+bool check_rules(const json& value, const json& schema, const Site& site) {
+  const auto v = param_schema::check_here(schema, value);
+  if (v.rule == Rule::kEnum) {
+    std::string list;
+    std::vector<std::string> names;
+    for (const auto& a : v.limit) {
+      list += (list.empty() ? "" : ", ") + show(a);
+      if (a.is_string()) names.push_back(a.get<std::string>());
+    }
+    site.fail("must be one of " + list + ", got " + show(value),
+              value.is_string() ? closest_hint(value.get<std::string>(), names) : std::string());
+  } else if (v.rule == Rule::kMinimum) {
+    site.fail("must be >= " + v.limit.dump() + ", got " + value.dump());
+  } else if (v.rule == Rule::kMaximum) {
+    site.fail("must be <= " + v.limit.dump() + ", got " + value.dump());
+  } else if (v.rule == Rule::kType) {
+    site.fail("expects " + expected_phrase(v.types) + ", got " + show(value));
   }
-  site.fail("must be one of " + list + ", got " + show(value),
-            value.is_string() ? closest_hint(value.get<std::string>(), names) : std::string());
-  return false;
-}
-
-bool check_range(const json& value, const json& schema, const Site& site) {
-  if (!value.is_number() || !schema.is_object()) return true;
-  const double v = value.get<double>();
-  if (schema.contains("minimum") && schema["minimum"].is_number() && v < schema["minimum"].get<double>()) {
-    site.fail("must be >= " + schema["minimum"].dump() + ", got " + value.dump());
-    return false;
-  }
-  if (schema.contains("maximum") && schema["maximum"].is_number() && v > schema["maximum"].get<double>()) {
-    site.fail("must be <= " + schema["maximum"].dump() + ", got " + value.dump());
-    return false;
-  }
-  return true;
+  return !v;
 }
 
 std::optional<json> coerce(const json& raw, bool quoted, const json& schema, const Site& site) {
   auto value = coerce_type(raw, quoted, schema, site);
   if (!value) return std::nullopt;
-  if (!check_enum(*value, schema, site) || !check_range(*value, schema, site)) return std::nullopt;
+  if (!check_rules(*value, schema, site)) return std::nullopt;
   return value;
 }
 
-bool additional_allowed(const json& schema) {
-  if (!schema.contains("additionalProperties")) return false;  // plugins list every parameter
-  const json& a = schema["additionalProperties"];
-  return a.is_object() || (a.is_boolean() && a.get<bool>());
-}
-
-std::vector<std::string> property_names(const json& props) {
-  std::vector<std::string> out;
-  for (const auto& [name, s] : props.items()) out.push_back(name);
-  return out;
-}
-
 void report_unknown(const std::string& name, const NodeSpec::Param& param, const NodeSpec& spec,
-                    const ComponentEntry& entry, const json& props, Diagnostics& diags) {
-  const auto names = property_names(props);
+                    const ComponentEntry& entry, Diagnostics& diags) {
+  const auto names = param_schema::property_names(entry.schema);
   std::string hint = closest_hint(name, names);
   if (hint.empty() && names.empty()) hint = entry.type_id + " takes no parameters";
   if (hint.empty()) {
@@ -193,10 +183,9 @@ void report_unknown(const std::string& name, const NodeSpec::Param& param, const
 
 void report_missing_required(const NodeSpec& spec, const ComponentEntry& entry, const json& props,
                              Diagnostics& diags) {
-  if (!entry.schema.contains("required") || !entry.schema["required"].is_array()) return;
-  for (const auto& r : entry.schema["required"]) {
-    if (!r.is_string() || spec.with.count(r.get<std::string>())) continue;
-    const std::string name = r.get<std::string>();
+  json given = json::object();
+  for (const auto& [name, param] : spec.with) given[name] = nullptr;
+  for (const std::string& name : param_schema::missing_required(entry.schema, given)) {
     std::string message = "missing required parameter '" + name + "'";
     if (props.contains(name) && props[name].is_object() && props[name].contains("description") &&
         props[name]["description"].is_string())
@@ -212,22 +201,23 @@ json type_params(const NodeSpec& spec, const ComponentEntry& entry, Diagnostics&
   const json props = schema.is_object() && schema.contains("properties") && schema["properties"].is_object()
                          ? schema["properties"]
                          : json::object();
+  const json any_schema = json::object();
   json params = json::object();
   for (const auto& [name, param] : spec.with) {
     const Site site{name, param.where, node_label(spec), &diags};
     if (has_error_at(diags, param.where)) continue;  // e.g. an unknown variable in it
-    if (props.contains(name)) {
-      if (auto v = coerce(param.value, param.quoted, props[name], site)) params[name] = std::move(*v);
-    } else if (additional_allowed(schema)) {
-      if (auto v = coerce(param.value, param.quoted, schema["additionalProperties"], site)) params[name] = std::move(*v);
+    if (const json* member = param_schema::member_schema(schema, name, any_schema, /*top_level=*/true)) {
+      if (auto v = coerce(param.value, param.quoted, *member, site)) params[name] = std::move(*v);
     } else {
-      report_unknown(name, param, spec, entry, props, diags);
+      report_unknown(name, param, spec, entry, diags);
     }
   }
   report_missing_required(spec, entry, props, diags);
   for (const auto& [name, s] : props.items())
-    if (!params.contains(name) && !spec.with.count(name) && s.is_object() && s.contains("default"))
+    if (!params.contains(name) && !spec.with.count(name) && s.is_object() && s.contains("default")) {
       params[name] = s["default"];
+      param_schema::fill_defaults(s, params[name]);
+    }
   return params;
 }
 

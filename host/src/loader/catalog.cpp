@@ -1,5 +1,7 @@
 #include "loader/catalog.hpp"
 
+#include <mien/param_schema.hpp>
+
 #include <cmath>
 #include <regex>
 #include <set>
@@ -13,62 +15,28 @@ using nlohmann::json;
 // A value as plugin authors wrote it: strings quoted, everything else as JSON.
 std::string shown(const json& v) { return v.is_string() ? "'" + v.get<std::string>() + "'" : v.dump(); }
 
-bool has_type(const json& v, const std::string& type) {
-  if (type == "null") return v.is_null();
-  if (type == "boolean") return v.is_boolean();
-  if (type == "string") return v.is_string();
-  if (type == "number") return v.is_number();
-  if (type == "array") return v.is_array();
-  if (type == "object") return v.is_object();
-  if (type == "integer")
-    return v.is_number_integer() || (v.is_number_float() && std::isfinite(v.get<double>()) &&
-                                      std::floor(v.get<double>()) == v.get<double>());
-  return true;  // a type this subset does not know: not ours to reject
-}
-
-// Why `value` does not satisfy `schema` (the subset of plugin_abi.h: type, enum, minimum,
-// maximum, items, properties), or "" when it does. `label` names the value in the message.
-std::string schema_violation(const json& schema, const json& value, const std::string& label) {
-  if (!schema.is_object()) return "";
-  if (schema.contains("type")) {
-    std::vector<std::string> types;
-    if (schema["type"].is_string()) types.push_back(schema["type"].get<std::string>());
-    if (schema["type"].is_array())
-      for (const auto& t : schema["type"])
-        if (t.is_string()) types.push_back(t.get<std::string>());
-    bool ok = types.empty();
-    for (const auto& t : types) ok = ok || has_type(value, t);
-    if (!ok) {
+// A default's violation (the rules are mien/param_schema.hpp's), worded for plugin
+// authors: "its default[2] is 0, below its minimum 1".
+std::string describe(const param_schema::Violation& v) {
+  using Rule = param_schema::Violation::Rule;
+  const std::string label = "its default" + v.path;
+  switch (v.rule) {
+    case Rule::kType: {
       std::string expected;
-      for (size_t i = 0; i < types.size(); ++i) expected += (i ? " or " : "") + types[i];
-      return label + " is " + shown(value) + ", not of type " + expected;
+      for (size_t i = 0; i < v.types.size(); ++i) expected += (i ? " or " : "") + v.types[i];
+      return label + " is " + shown(v.value) + ", not of type " + expected;
     }
-  }
-  if (value.is_null()) return "";
-  if (schema.contains("enum") && schema["enum"].is_array()) {
-    bool found = false;
-    for (const auto& a : schema["enum"]) found = found || a == value;
-    if (!found) {
+    case Rule::kEnum: {
       std::string list;
-      for (const auto& a : schema["enum"]) list += (list.empty() ? "" : ", ") + shown(a);
-      return label + " is " + shown(value) + ", not one of its allowed values " + list;
+      for (const auto& a : v.limit) list += (list.empty() ? "" : ", ") + shown(a);
+      return label + " is " + shown(v.value) + ", not one of its allowed values " + list;
     }
+    case Rule::kMinimum: return label + " is " + v.value.dump() + ", below its minimum " + v.limit.dump();
+    case Rule::kMaximum: return label + " is " + v.value.dump() + ", above its maximum " + v.limit.dump();
+    case Rule::kUnknown: return label + " has the key '" + v.key + "' its schema does not list";
+    case Rule::kRequired: return label + " lacks the required key '" + v.key + "'";
+    case Rule::kNone: break;
   }
-  if (value.is_number()) {
-    const double v = value.get<double>();
-    if (schema.contains("minimum") && schema["minimum"].is_number() && v < schema["minimum"].get<double>())
-      return label + " is " + value.dump() + ", below its minimum " + schema["minimum"].dump();
-    if (schema.contains("maximum") && schema["maximum"].is_number() && v > schema["maximum"].get<double>())
-      return label + " is " + value.dump() + ", above its maximum " + schema["maximum"].dump();
-  }
-  if (value.is_array() && schema.contains("items"))
-    for (size_t i = 0; i < value.size(); ++i)
-      if (auto why = schema_violation(schema["items"], value[i], label + "[" + std::to_string(i) + "]"); !why.empty())
-        return why;
-  if (value.is_object() && schema.contains("properties") && schema["properties"].is_object())
-    for (const auto& [key, sub] : schema["properties"].items())
-      if (value.contains(key))
-        if (auto why = schema_violation(sub, value[key], label + "." + key); !why.empty()) return why;
   return "";
 }
 
@@ -76,18 +44,10 @@ std::string schema_violation(const json& schema, const json& value, const std::s
 // properties included), as "parameter 'k': its default is -1.0, below its minimum 0.0", or "".
 // The host fills defaults in without re-checking them, so a lying default would reach
 // create() although the same value written in YAML is refused.
-std::string default_violation(const json& properties, const std::string& prefix) {
-  if (!properties.is_object()) return "";
-  for (const auto& [name, schema] : properties.items()) {
-    if (!schema.is_object()) continue;
-    const std::string label = prefix + name;
-    if (schema.contains("default"))
-      if (auto why = schema_violation(schema, schema["default"], "its default"); !why.empty())
-        return "parameter '" + label + "': " + why;
-    if (schema.contains("properties"))
-      if (auto why = default_violation(schema["properties"], label + "."); !why.empty()) return why;
-  }
-  return "";
+std::string default_violation(const json& schema) {
+  const auto bad = param_schema::check_defaults(schema);
+  if (!bad) return "";
+  return "parameter '" + bad.parameter + "': " + describe(bad.violation);
 }
 
 }  // namespace
@@ -185,7 +145,7 @@ std::optional<ComponentEntry> entry_from_descriptor(const mien_component_desc* d
       (e.schema.contains("properties") && !e.schema["properties"].is_object()))
     return fail("component '" + id + "' has an invalid parameter schema: expected a JSON object schema with \"properties\"");
   if (e.schema.contains("properties"))
-    if (const std::string why = default_violation(e.schema["properties"], ""); !why.empty())
+    if (const std::string why = default_violation(e.schema); !why.empty())
       return fail("component '" + id + "' " + why + " (a default must satisfy the parameter's own schema)");
   std::set<std::string> names;
   static const std::regex kPortName("^[a-z0-9_]+$");

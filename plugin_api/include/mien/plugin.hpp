@@ -794,7 +794,8 @@ class ModelRef {
 class Context {
  public:
   // `text_store` keeps the text of STRING/JSON outputs alive after the Context is gone
-  // (the host copies it only when process() returns); the adapter passes the instance's.
+  // (the host copies it after process() returns, before destroy(): ABI rule 5); the adapter
+  // passes the instance's.
   Context(const mien_host_api* api, mien_call_ctx* ctx, const ComponentInfo& info, const mien_input* inputs,
           uint32_t num_inputs, mien_value* outputs, uint32_t num_outputs,
           std::vector<std::unique_ptr<std::string>>* text_store = nullptr)

@@ -17,6 +17,9 @@
  *  5. Output values (tensors, tables) belong to the host once process() returns
  *     MIEN_OK; the host calls their deleter exactly once. If process() fails, the
  *     plugin frees whatever it allocated (the host ignores the output slots).
+ *     Output text (STRING, JSON, a MODEL's description) stays the plugin's: it must
+ *     stay valid until destroy() of the instance; the host copies it after process()
+ *     returns and before it calls destroy().
  *  6. Exceptions, longjmp and C++ types never cross this boundary.
  *
  * THREADING
@@ -220,9 +223,8 @@ typedef struct mien_value {
   mien_tensor* tensor;             /* TENSOR, IMAGE */
   mien_pixel_format pixel_format;  /* IMAGE */
   mien_table* table;               /* TABLE */
-  /* STRING, JSON: UTF-8 text. On output the plugin's string must stay valid until the
-   * instance is destroyed; the host copies it before calling destroy(). MODEL on output: optional JSON
-   * describing the model (written next to the artifact). */
+  /* STRING, JSON: UTF-8 text; on output valid until destroy() (ownership rule 5).
+   * MODEL on output: optional JSON describing the model (written next to the artifact). */
   const char* text;
   const mien_model_ref* model;     /* MODEL on input */
 } mien_value;

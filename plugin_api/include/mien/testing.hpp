@@ -8,10 +8,10 @@
 //   EXPECT_EQ(runner.tensor("scaled").at(1), 6.0);
 //
 // What it does, like the host would:
-//  * validates the parameters against C::info().schema() and fills the defaults
-//    (an unknown or ill-typed parameter, a value outside minimum/maximum/enum, a
-//    missing required one or a default its own schema rejects throws
-//    mien::testing::InvalidParams);
+//  * validates the parameters against C::info().schema() with the host's own rules
+//    (mien/param_schema.hpp) and fills the defaults (an unknown or ill-typed
+//    parameter, a value outside minimum/maximum/enum, a missing required one or a
+//    default its own schema rejects throws mien::testing::InvalidParams);
 //  * calls create(), process() and destroy() through the component's C vtable
 //    (mien::detail::Adapter<C>), so the real C boundary is exercised;
 //  * offers a fake mien_host_api that records log lines, the error message and
@@ -28,6 +28,7 @@
 // Header-only; needs only plugin.hpp (and so nlohmann_json) and the C++17 library.
 #pragma once
 
+#include <mien/param_schema.hpp>
 #include <mien/plugin.hpp>
 #include <mien/suggest.hpp>
 
@@ -82,110 +83,38 @@ inline std::string json_type_name(const Json& v) {
   return "object";
 }
 
-// Checks `v` against `schema` and normalises it (an integral float for an integer
-// becomes an integer, defaults of nested objects are filled). Throws InvalidParams.
-inline void check_value(const std::string& where, const Json& schema, Json& v);
-
-inline Json check_object(const std::string& where, const Json& schema, const Json& given) {
-  Json out = Json::object();
-  const Json props = schema.contains("properties") ? schema.at("properties") : Json::object();
-  const bool extra_ok = schema.contains("additionalProperties") && schema.at("additionalProperties").is_boolean() &&
-                        schema.at("additionalProperties").get<bool>();
-  std::vector<std::string> names;
-  for (auto it = props.begin(); it != props.end(); ++it) names.push_back(it.key());
-  const std::string prefix = where.empty() ? "" : where + ".";
-  for (auto it = given.begin(); it != given.end(); ++it) {
-    if (!props.contains(it.key())) {
-      if (extra_ok) {
-        out[it.key()] = it.value();
-        continue;
-      }
-      throw InvalidParams("unknown parameter '" + prefix + it.key() + "'" + mien::did_you_mean(it.key(), names));
+// A parameter-schema violation in the runner's words (the rules are mien/param_schema.hpp's,
+// the host's own). `where` names the value: "k", "opt.p", "hidden[1]".
+inline std::string describe_violation(const param_schema::Violation& v, const std::string& where) {
+  using Rule = param_schema::Violation::Rule;
+  switch (v.rule) {
+    case Rule::kType: {
+      std::string expected;
+      for (const auto& t : v.types) expected += (expected.empty() ? "" : " or ") + t;
+      return "parameter '" + where + "' must be " + expected + ", got " + json_type_name(v.value) + " " +
+             v.value.dump();
     }
-    Json v = it.value();
-    check_value(prefix + it.key(), props.at(it.key()), v);
-    out[it.key()] = std::move(v);
+    case Rule::kEnum:
+      return "parameter '" + where + "' is " + v.value.dump() + ", expected one of " + v.limit.dump();
+    case Rule::kMinimum:
+      return "parameter '" + where + "' is " + v.value.dump() + ", below the minimum " + v.limit.dump();
+    case Rule::kMaximum:
+      return "parameter '" + where + "' is " + v.value.dump() + ", above the maximum " + v.limit.dump();
+    case Rule::kUnknown:
+      return "unknown parameter '" + where + "'" + mien::did_you_mean(v.key, v.known);
+    case Rule::kRequired:
+      return "parameter '" + where + "' is required";
+    case Rule::kNone:
+      break;
   }
-  std::set<std::string> required;
-  if (schema.contains("required"))
-    for (const auto& r : schema.at("required")) required.insert(r.get<std::string>());
-  for (auto it = props.begin(); it != props.end(); ++it) {
-    Json d;
-    if (it.value().contains("default")) {
-      // The host rejects a library whose default its own schema refuses, given or not; so
-      // does the runner.
-      d = it.value().at("default");
-      try {
-        check_value(prefix + it.key(), it.value(), d);
-      } catch (const InvalidParams& e) {
-        throw InvalidParams(std::string("the component's own default is invalid (mien would not load it): ") +
-                            e.what());
-      }
-    }
-    if (out.contains(it.key())) continue;
-    if (it.value().contains("default")) {
-      out[it.key()] = std::move(d);
-    } else if (required.count(it.key())) {
-      throw InvalidParams("parameter '" + prefix + it.key() + "' is required");
-    }
-  }
-  return out;
+  return "";
 }
 
-inline void check_value(const std::string& where, const Json& schema, Json& v) {
-  if (!schema.is_object()) return;
-  if (schema.contains("type")) {
-    std::vector<std::string> types;
-    if (schema.at("type").is_string()) types.push_back(schema.at("type").get<std::string>());
-    else
-      for (const auto& t : schema.at("type")) types.push_back(t.get<std::string>());
-    bool ok = false;
-    for (const auto& t : types) {
-      if (t == "null" && v.is_null()) ok = true;
-      else if (t == "boolean" && v.is_boolean()) ok = true;
-      else if (t == "string" && v.is_string()) ok = true;
-      else if (t == "number" && v.is_number()) ok = true;
-      else if (t == "array" && v.is_array()) ok = true;
-      else if (t == "object" && v.is_object()) ok = true;
-      else if (t == "integer") {
-        if (v.is_number_integer()) ok = true;
-        else if (v.is_number_float()) {
-          const double d = v.get<double>();
-          if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9.2e18) {
-            v = static_cast<int64_t>(d);
-            ok = true;
-          }
-        }
-      }
-      if (ok) break;
-    }
-    if (!ok) {
-      std::string expected;
-      for (const auto& t : types) expected += (expected.empty() ? "" : " or ") + t;
-      throw InvalidParams("parameter '" + where + "' must be " + expected + ", got " + json_type_name(v) + " " +
-                          v.dump());
-    }
-  }
-  if (v.is_null()) return;
-  if (schema.contains("enum")) {
-    bool found = false;
-    for (const auto& e : schema.at("enum")) found = found || e == v;
-    if (!found)
-      throw InvalidParams("parameter '" + where + "' is " + v.dump() + ", expected one of " + schema.at("enum").dump());
-  }
-  if (v.is_number()) {
-    const double d = v.get<double>();
-    if (schema.contains("minimum") && d < schema.at("minimum").get<double>())
-      throw InvalidParams("parameter '" + where + "' is " + v.dump() + ", below the minimum " +
-                          schema.at("minimum").dump());
-    if (schema.contains("maximum") && d > schema.at("maximum").get<double>())
-      throw InvalidParams("parameter '" + where + "' is " + v.dump() + ", above the maximum " +
-                          schema.at("maximum").dump());
-  }
-  if (v.is_array() && schema.contains("items")) {
-    for (size_t i = 0; i < v.size(); ++i) check_value(where + "[" + std::to_string(i) + "]", schema.at("items"), v[i]);
-  }
-  if (v.is_object() && schema.contains("properties")) v = check_object(where, schema, v);
+// "hidden[1]" from the violation path ".hidden[1]" below the parameter object.
+inline std::string violation_where(const std::string& prefix, const std::string& path) {
+  std::string where = prefix + path;
+  if (!where.empty() && where[0] == '.') where.erase(0, 1);
+  return where;
 }
 
 struct TableDeleter {
@@ -205,7 +134,17 @@ struct TensorDeleter {
 // of plugin_abi.h) and returns them with every default filled in. Throws InvalidParams.
 inline Json validate_params(const Json& schema, const Json& params) {
   if (!params.is_null() && !params.is_object()) throw InvalidParams("parameters must be a JSON object");
-  return detail::check_object("", schema, params.is_null() ? Json::object() : params);
+  // The host rejects a library whose default its own schema refuses, given or not; so
+  // does the runner.
+  if (const auto bad = param_schema::check_defaults(schema); bad)
+    throw InvalidParams(std::string("the component's own default is invalid (mien would not load it): ") +
+                        detail::describe_violation(bad.violation, bad.parameter + bad.violation.path));
+  Json out = params.is_null() ? Json::object() : params;
+  param_schema::normalise_integers(schema, out, /*top_level=*/true);
+  if (const auto v = param_schema::check(schema, out, /*top_level=*/true); v)
+    throw InvalidParams(detail::describe_violation(v, detail::violation_where("", v.path)));
+  param_schema::fill_defaults(schema, out);
+  return out;
 }
 
 // A deep copy of a table (e.g. to feed one runner's output into another runner).

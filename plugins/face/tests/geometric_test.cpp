@@ -84,7 +84,7 @@ TEST(GeometricFeatures, SubsetsMatchThePapersFlags) {
   ASSERT_EQ(feature_subset("S").size(), 30u);
   ASSERT_EQ(feature_subset("HL").size(), 25u);
   ASSERT_EQ(feature_subset("HR").size(), 30u);
-  // Transcribed independently from paper.md §3.2 (1-based feature numbers).
+  // Transcribed independently from ter Burg & Kaya 2022 (doi:10.3390/a15100367) (1-based feature numbers).
   auto numbers = [](const std::string& subset) {
     std::vector<int> out;
     for (const auto& n : feature_subset(subset)) out.push_back(geometric_feature_index(n) + 1);

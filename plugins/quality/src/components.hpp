@@ -28,7 +28,7 @@ struct QPorts {
       Param<int>("random_repeats", 10, "Random rankings (seeded) averaged for the control curve").min(1);
 };
 
-// What the fidelity and accuracy sweeps share (paper.md section 7).
+// What the fidelity and accuracy sweeps share (ter Burg & Kaya 2022, doi:10.3390/a15100367).
 struct SweepSettings {
   std::string type_id;
   std::vector<int> n;
@@ -45,7 +45,7 @@ void run_sweep(Context& ctx, const SweepSettings& s);
 //     with: {n: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], random_repeats: 10}
 //     in: {model: train.model, samples: split.test, attributions: shap.attributions, reference: split.train}
 //
-// Fidelity(n) of ter Burg & Kaya (2022), paper.md section 7: keep each sample's top-n
+// Fidelity(n) of ter Burg & Kaya 2022 (doi:10.3390/a15100367): keep each sample's top-n
 // features by |attribution| of the predicted class, set every other feature to the
 // reference (training) mean, and count the samples whose prediction is unchanged:
 // (1/N) sum_i 1[f(x~_i) = f(x_i)]. The curve also holds explanation accuracy
@@ -70,7 +70,7 @@ class Fidelity {
 //     with: {n: [1, 5, 10]}
 //     in: {model: train.model, samples: split.test, attributions: shap.attributions, reference: split.train}
 //
-// Explanation accuracy(n), paper.md section 7: the model's accuracy on the reduced inputs of
+// Explanation accuracy(n), ter Burg & Kaya 2022 (doi:10.3390/a15100367): the model's accuracy on the reduced inputs of
 // metric.fidelity, (1/N) sum_i 1[f(x~_i) = y_i], over the samples with a known label.
 // Same curve table as metric.fidelity; the summary's headline values are the accuracies.
 class ExplanationAccuracy {
@@ -92,7 +92,7 @@ class ExplanationAccuracy {
 //     with: {n: [1, 3, 5]}
 //     in: {attributions: shap.attributions}
 //
-// Average proportional attribution weight(n), paper.md section 7: per row, the share of the
+// Average proportional attribution weight(n), ter Burg & Kaya 2022 (doi:10.3390/a15100367): per row, the share of the
 // total |attribution| held by the n largest, averaged over rows. Uses the rows explaining
 // the predicted class when the table says which those are.
 class TopNWeight {

@@ -1,4 +1,4 @@
-// metric.fidelity, metric.explanation_accuracy (paper.md section 7) and metric.top_n_weight.
+// metric.fidelity, metric.explanation_accuracy (ter Burg & Kaya 2022, doi:10.3390/a15100367) and metric.top_n_weight.
 #include <algorithm>
 #include <cmath>
 #include <numeric>

@@ -82,7 +82,7 @@ std::string paper_label(const std::string& cls);
 // surprise SU, contempt CO; others their first two letters upper-cased.
 std::string short_label(const std::string& cls);
 
-// The paper's text explanation (paper.md §6.3):
+// The paper's text explanation (ter Burg & Kaya 2022, doi:10.3390/a15100367):
 //   This person's emotion is classified as HAPPY. This classification is CORRECT.
 //   (or: This classification is INCORRECT; the correct label is SAD.)
 //   <blank line>

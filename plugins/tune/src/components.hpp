@@ -26,8 +26,8 @@ namespace mien::tune {
 //     in: {train: split.train}
 //     with: {hidden: [352, 256], dropout: [0.3, 0.8], l2: 0.01}   # or copy search.best here
 //
-// Hyperband (Li et al., JMLR 2018) over the MLP search space of the paper (paper.md
-// §4.2: 1-4 layers of 32..512 units, L2 {0.1, 0.01, 0.001} and dropout 0..0.9 per layer,
+// Hyperband (Li et al., JMLR 2018) over the MLP search space of the paper (ter Burg & Kaya 2022,
+// doi:10.3390/a15100367: 1-4 layers of 32..512 units, L2 {0.1, 0.01, 0.001} and dropout 0..0.9 per layer,
 // Adam with learning rate {0.1, 0.01, 0.001, 0.0001}); objective: validation accuracy.
 // Each bracket runs successive halving: the best 1/eta of a rung (by validation accuracy,
 // ties to the earlier trial) continue training where they stopped. With

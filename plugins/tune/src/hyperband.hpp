@@ -1,5 +1,5 @@
 // Hyperband's schedule (Li, Jamieson, DeSalvo, Rostamizadeh & Talwalkar, JMLR 2018,
-// Algorithm 1) and the paper's MLP search space (paper.md §4.2), without LibTorch.
+// Algorithm 1) and the paper's MLP search space (ter Burg & Kaya 2022, doi:10.3390/a15100367), without LibTorch.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +31,7 @@ std::vector<Bracket> hyperband_schedule(int64_t R, int64_t eta);
 // Epochs one bracket trains when survivors resume: sum_i configs_i * (epochs_i - epochs_{i-1}).
 int64_t bracket_epochs(const Bracket& b);
 
-// A point of the search space of paper.md §4.2 (Keras Tuner build_model): 1-4 Dense
+// A point of the search space of ter Burg & Kaya 2022 (doi:10.3390/a15100367) (Keras Tuner build_model): 1-4 Dense
 // layers, each with its own units (32..512 step 32), L2 {0.1, 0.01, 0.001} and dropout
 // (0.0..0.9 step 0.1); Adam with learning rate {0.1, 0.01, 0.001, 0.0001}.
 struct MlpConfig {

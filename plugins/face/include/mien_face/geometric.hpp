@@ -2,7 +2,7 @@
 // (2022), computed from 68 iBUG landmarks. Header-only, standard library only, so data
 // generators and tests can use it without the face plugin.
 //
-// Source of the definitions: shared/reference/paper.md §3.2 ("Computation (ancestor)",
+// Source of the definitions: ter Burg & Kaya 2022 (doi:10.3390/a15100367) ("Computation (ancestor)",
 // i.e. lms_to_geo.m by F. Gürpınar, 2015, translated from 49 IntraFace points to iBUG-68
 // with the §2.3 mapping: i68 = i49 + 17 for i49 in 0..42; inner lip 43→61, 44→62, 45→63,
 // 46→65, 47→66, 48→67). The ancestor averages left and right; here every bilateral
@@ -89,7 +89,7 @@ inline const std::vector<FeatureRow>& feature_rows() {
     // # 16-19
     {{"mouth_corner_mouth_bottom_angle_l", "Angle from left mouth corner to mouth bottom", "angle_horizontal", {48, 57}}, {true, true, true}},
     {{"mouth_corner_mouth_bottom_angle_r", "Angle from right mouth corner to mouth bottom", "angle_horizontal", {54, 57}}, {true, false, true}},
-    // Note (a) of paper.md §3.2: GeomExp's plotting lists use [33, 40] / [35, 40] (49-pt),
+    // Note (a) of ter Burg & Kaya 2022 (doi:10.3390/a15100367): GeomExp's plotting lists use [33, 40] / [35, 40] (49-pt),
     // but its text and the ancestor define the feature from the mouth corner to the second
     // upper-lip point; we follow the text and the ancestor: iBUG 48→50 and 54→52.
     {{"upper_mouth_angle_l", "Angle from left mouth corner to left upper mouth", "angle_horizontal", {48, 50}}, {true, true, true}},
@@ -186,7 +186,7 @@ inline double ratio(const Ctx& c, const std::string& name, double num, double de
 
 }  // namespace detail
 
-// The 40 features, in the paper's order (paper.md §3.2).
+// The 40 features, in the paper's order (ter Burg & Kaya 2022, doi:10.3390/a15100367).
 inline const std::vector<GeometricFeature>& geometric_features() {
   static const std::vector<GeometricFeature> features = [] {
     std::vector<GeometricFeature> out;

@@ -1,5 +1,6 @@
-// `mien survey summarize`: reads the response files report.survey's page downloads
-// (schema "mien-survey-response" version 1, plugins/report/README.md), validates them, and
+// mien-survey, the tool behind `mien survey summarize`: reads the response files that
+// report.survey's page downloads (schema "mien-survey-response" version 1,
+// plugins/report/README.md), validates them, and
 // computes per-question distributions, means with t-based 95 % confidence intervals, and a
 // paired Wilcoxon signed-rank test between two systems per statement and overall.
 #pragma once
@@ -12,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace mien::host::survey {
+namespace mien::report::survey {
 
 // A problem with one response file (the message starts with the file name).
 class SurveyError : public std::runtime_error {
@@ -27,10 +28,8 @@ struct MeanCI {
 };
 // Mean, sample standard deviation and the t-based confidence interval.
 MeanCI mean_ci(const std::vector<double>& v, double confidence = 0.95);
-// Quantile of Student's t with df degrees of freedom (p in (0, 1)).
+// Quantile of Student's t with df degrees of freedom (p in (0, 1); Boost.Math).
 double t_quantile(double p, double df);
-// Regularised incomplete beta I_x(a, b).
-double incomplete_beta(double a, double b, double x);
 
 struct Wilcoxon {
   int n_pairs = 0;     // pairs given
@@ -106,4 +105,4 @@ std::string summary_table(const Summary& s);
 // `mien survey ...` (args after "survey"); returns the exit code.
 int survey_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
-}  // namespace mien::host::survey
+}  // namespace mien::report::survey

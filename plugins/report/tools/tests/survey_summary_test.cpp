@@ -1,6 +1,6 @@
 // mien survey summarize: statistics against scipy 1.10 reference values, validation of
 // response files, and the written summary.
-#include "survey/summarize.hpp"
+#include "survey_summary.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 
 #include <unistd.h>
 
-using namespace mien::host::survey;
+using namespace mien::report::survey;
 using nlohmann::json;
 namespace fs = std::filesystem;
 

@@ -1,7 +1,7 @@
 // End to end through the `mien` executable: configs/compare_explainers.yaml runs and its
 // table holds what the explainers promise (exact is the reference, the Shapley samplers and
 // Deep SHAP satisfy efficiency); swapping one explainer with --set reruns only that node and
-// what depends on it (issue 5's cache requirement); configs/sweep_seeds.yaml aggregates
+// what depends on it (the cache's promise); configs/sweep_seeds.yaml aggregates
 // five copies whose numbers really differ.
 #include <gtest/gtest.h>
 

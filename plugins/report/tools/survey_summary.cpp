@@ -1,7 +1,7 @@
-// `mien survey summarize`: see summarize.hpp.
-#include "survey/summarize.hpp"
+// mien-survey (`mien survey summarize`): see survey_summary.hpp.
+#include "survey_summary.hpp"
 
-#include "core/files.hpp"
+#include <boost/math/distributions/students_t.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -13,69 +13,37 @@
 #include <set>
 #include <sstream>
 
-namespace mien::host::survey {
+namespace mien::report::survey {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-}
 
-// ================================================================= statistics
-double incomplete_beta(double a, double b, double x) {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  // The continued fraction converges fast for x < (a+1)/(a+b+2); use the symmetry otherwise.
-  if (x > (a + 1) / (a + b + 2)) return 1 - incomplete_beta(b, a, 1 - x);
-  const double lbeta = std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b);
-  const double front = std::exp(a * std::log(x) + b * std::log1p(-x) - lbeta) / a;
-  // Lentz's method for the continued fraction (Numerical Recipes 6.4).
-  const double tiny = 1e-300;
-  double f = 1, c = 1, d = 1 - (a + b) * x / (a + 1);
-  if (std::fabs(d) < tiny) d = tiny;
-  d = 1 / d;
-  f = d;
-  for (int m = 1; m <= 300; ++m) {
-    const double m2 = 2.0 * m;
-    double num = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
-    d = 1 + num * d;
-    if (std::fabs(d) < tiny) d = tiny;
-    c = 1 + num / c;
-    if (std::fabs(c) < tiny) c = tiny;
-    d = 1 / d;
-    f *= d * c;
-    num = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
-    d = 1 + num * d;
-    if (std::fabs(d) < tiny) d = tiny;
-    c = 1 + num / c;
-    if (std::fabs(c) < tiny) c = tiny;
-    d = 1 / d;
-    const double delta = d * c;
-    f *= delta;
-    if (std::fabs(delta - 1) < 1e-15) break;
+// Writes through a temporary file and a rename, so a reader never sees half a file.
+void write_file_atomic(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << content;
+    f.close();
+    if (!f) throw std::runtime_error("cannot write " + path);
   }
-  return front * f;
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw std::runtime_error("cannot write " + path);
+  }
 }
 
-namespace {
-double t_cdf(double t, double df) {
-  const double tail = 0.5 * incomplete_beta(df / 2, 0.5, df / (df + t * t));
-  return t >= 0 ? 1 - tail : tail;
-}
 }  // namespace
 
+// ================================================================= statistics
 double t_quantile(double p, double df) {
   if (!(p > 0 && p < 1) || !(df > 0)) return kNaN;
-  if (p == 0.5) return 0;
-  if (p < 0.5) return -t_quantile(1 - p, df);
-  double lo = 0, hi = 1;
-  while (t_cdf(hi, df) < p && hi < 1e12) hi *= 2;
-  for (int i = 0; i < 200 && hi - lo > 1e-13 * std::max(1.0, hi); ++i) {
-    const double mid = 0.5 * (lo + hi);
-    (t_cdf(mid, df) < p ? lo : hi) = mid;
-  }
-  return 0.5 * (lo + hi);
+  return boost::math::quantile(boost::math::students_t_distribution<double>(df), p);
 }
 
 MeanCI mean_ci(const std::vector<double>& v, double confidence) {
@@ -699,4 +667,4 @@ int survey_command(const std::vector<std::string>& args, std::ostream& out, std:
   }
 }
 
-}  // namespace mien::host::survey
+}  // namespace mien::report::survey
