@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "components.hpp"
+#include "parallel_eval.hpp"
 
 namespace mien::explain {
 
@@ -26,10 +27,12 @@ std::vector<std::vector<size_t>> targets_by_sample(const Prepared& d) {
   return out;
 }
 
-// Samples per chunk so that one chunk fills a few model batches.
-int64_t chunk_samples(int64_t rows_per_sample, int64_t batch) {
+// Samples per chunk so that one chunk fills a few model batches per thread (chunking never
+// changes a result: every sample has its own random stream).
+int64_t chunk_samples(int64_t rows_per_sample, int64_t batch, uint32_t threads = 1) {
   const int64_t r = std::max<int64_t>(1, rows_per_sample);
-  return std::max<int64_t>(1, std::min<int64_t>(256, (4 * batch + r - 1) / r));
+  const int64_t target = 4 * batch * std::max<int64_t>(1, threads);
+  return std::max<int64_t>(1, std::min<int64_t>(256, (target + r - 1) / r));
 }
 
 // v(full) as the evaluator would accumulate it: sum_b w_b f(x), in background order, so a
@@ -87,8 +90,8 @@ void ExactShapley::process(Context& ctx) {
   const auto by_sample = targets_by_sample(d);
   const size_t T = d.targets.size();
   std::vector<double> values(T * P, 0.0), base(T), output(T);
-  CoalitionEvaluator ev(*d.predictor, d.bg, d.players);
-  const int64_t per_chunk = chunk_samples(static_cast<int64_t>(full + 1) * d.bg.rows, cs_.batch_size);
+  ParallelCoalitionEvaluator ev(d, cs_.threads);
+  const int64_t per_chunk = chunk_samples(static_cast<int64_t>(full + 1) * d.bg.rows, cs_.batch_size, cs_.threads);
   std::vector<uint8_t> mask(P);
   std::vector<double> v(static_cast<size_t>((full + 1) * C));
   for (int64_t s0 = 0; s0 < d.n; s0 += per_chunk) {
@@ -126,7 +129,7 @@ void ExactShapley::process(Context& ctx) {
   }
   Json meta = base_meta("explain.exact_shapley", d);
   meta["coalitions"] = full + 1;
-  meta["model_rows"] = d.predictor->rows_evaluated();
+  meta["model_rows"] = d.model_rows();
   ctx.set(Ports::kAttributions, attribution_table(d, values, base, output, {}, meta));
 }
 
@@ -338,8 +341,8 @@ void KernelShap::process(Context& ctx) {
   const auto by_sample = targets_by_sample(d);
   const size_t T = d.targets.size();
   std::vector<double> values(T * P, 0.0), ses(T * P, 0.0), base(T), output(T);
-  CoalitionEvaluator ev(*d.predictor, d.bg, d.players);
-  const int64_t per_chunk = chunk_samples(budget * d.bg.rows, cs_.batch_size);
+  ParallelCoalitionEvaluator ev(d, cs_.threads);
+  const int64_t per_chunk = chunk_samples(budget * d.bg.rows, cs_.batch_size, cs_.threads);
   bool ridge_used = false;
   size_t enumerated = 0, coalitions = 0;
   const size_t G_max = 20;
@@ -447,7 +450,7 @@ void KernelShap::process(Context& ctx) {
   meta["nsamples"] = budget;
   meta["coalitions_per_sample"] = coalitions;
   meta["enumerated_per_sample"] = enumerated;
-  meta["model_rows"] = d.predictor->rows_evaluated();
+  meta["model_rows"] = d.model_rows();
   meta["standard_errors"] = "delete-a-group jackknife over up to 20 groups of the sampled coalition pairs (0 when "
                             "every coalition was enumerated)";
   ctx.set(Ports::kAttributions, attribution_table(d, values, base, output, {}, meta));
@@ -478,9 +481,9 @@ void PermutationShap::process(Context& ctx) {
   const auto by_sample = targets_by_sample(d);
   const size_t T = d.targets.size();
   std::vector<double> values(T * P, 0.0), ses(T * P, 0.0), base(T), output(T);
-  CoalitionEvaluator ev(*d.predictor, d.bg, d.players);
+  ParallelCoalitionEvaluator ev(d, cs_.threads);
   const int64_t jobs_per_sample = static_cast<int64_t>(R) * 2 * static_cast<int64_t>(P - 1);
-  const int64_t per_chunk = chunk_samples(jobs_per_sample * d.bg.rows, cs_.batch_size);
+  const int64_t per_chunk = chunk_samples(jobs_per_sample * d.bg.rows, cs_.batch_size, cs_.threads);
   std::vector<uint8_t> mask(P);
   for (int64_t s0 = 0; s0 < d.n; s0 += per_chunk) {
     step(host, static_cast<uint64_t>(s0), static_cast<uint64_t>(d.n), "permutations");
@@ -555,7 +558,7 @@ void PermutationShap::process(Context& ctx) {
   }
   Json meta = base_meta("explain.permutation_shap", d);
   meta["permutation_pairs"] = R;
-  meta["model_rows"] = d.predictor->rows_evaluated();
+  meta["model_rows"] = d.model_rows();
   meta["standard_errors"] = "standard deviation of the per-pair estimates / sqrt(pairs)";
   ctx.set(Ports::kAttributions, attribution_table(d, values, base, output, {}, meta));
   ctx.set(Ports::kStandardErrors, attribution_table(d, ses, base, output, {}, meta));
