@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "components.hpp"
+#include "kernel_sampling.hpp"
 #include "parallel_eval.hpp"
 
 namespace mien::explain {
@@ -311,12 +312,13 @@ struct KernelFit {
 ComponentInfo KernelShap::info() {
   ComponentInfo ci("explain.kernel_shap", 1, MIEN_KIND_EXPLAINER,
                    "Kernel SHAP: Shapley values by weighted regression over sampled coalitions, with standard errors");
-  with_common(ci).params(kNSamples).ports(kModel, Ports::kSamples, Ports::kBackground, Ports::kAttributions,
+  with_common(ci).params(kNSamples, kSampling).ports(kModel, Ports::kSamples, Ports::kBackground, Ports::kAttributions,
                                           Ports::kStandardErrors);
   return ci;
 }
 
-KernelShap::KernelShap(const Setup& s) : cs_("explain.kernel_shap", s), nsamples_(kNSamples.read(s.params())) {}
+KernelShap::KernelShap(const Setup& s)
+    : cs_("explain.kernel_shap", s), nsamples_(kNSamples.read(s.params())), sampling_(kSampling.read(s.params())) {}
 
 void KernelShap::process(Context& ctx) {
   int64_t budget = 0;
@@ -346,15 +348,29 @@ void KernelShap::process(Context& ctx) {
   bool ridge_used = false;
   size_t enumerated = 0, coalitions = 0;
   const size_t G_max = 20;
+  const bool stratified = sampling_ == "stratified";
   for (int64_t s0 = 0; s0 < d.n; s0 += per_chunk) {
     step(host, static_cast<uint64_t>(s0), static_cast<uint64_t>(d.n), "coalitions");
     const int64_t s1 = std::min(d.n, s0 + per_chunk);
     std::vector<KernelDesign> designs;
     std::vector<size_t> first_job;
     ev.clear();
+    std::vector<StratifiedDesign> strat;
     for (int64_t s = s0; s < s1; ++s) {
       Rng rng(derive_seed(cs_.seed, static_cast<uint64_t>(s)));
-      designs.push_back(P > 1 ? kernel_design(P, budget, rng) : KernelDesign{});
+      if (stratified && P > 1) {
+        // KernelFit reads the masks through a KernelDesign; the weights come from strat.
+        strat.push_back(stratified_kernel_design(P, budget, rng));
+        KernelDesign shadow;
+        shadow.P = P;
+        shadow.masks = strat.back().masks;
+        shadow.fixed.assign(strat.back().size(), 0.0);
+        shadow.count.assign(strat.back().size(), 0.0);
+        shadow.enumerated = strat.back().enumerated;
+        designs.push_back(std::move(shadow));
+      } else {
+        designs.push_back(P > 1 ? kernel_design(P, budget, rng) : KernelDesign{});
+      }
       first_job.push_back(ev.jobs());
       const KernelDesign& kd = designs.back();
       for (size_t k = 0; k < kd.size(); ++k) ev.add(&d.x[s * d.M], &kd.masks[k * P]);
@@ -372,6 +388,42 @@ void KernelShap::process(Context& ctx) {
         coalitions = kd.size();
         const size_t Q = P - 1;
         KernelFit fit{kd, ev.value(first_job[s - s0]), fnull.data(), fx, C};
+        if (stratified) {
+          const StratifiedDesign& sd = strat[s - s0];
+          const size_t U = sd.units.size();
+          auto fit_with = [&](const std::vector<uint8_t>& keep) {
+            std::vector<double> A(Q * Q, 0.0), B(Q * C, 0.0);
+            fit.accumulate(sd.weights(keep), A, B);
+            bool ok = true;
+            auto r = fit.solve(std::move(A), std::move(B), &ok);
+            ridge_used |= !ok;
+            return r;
+          };
+          phi = fit_with(std::vector<uint8_t>(U, 1));
+          const size_t G = std::min(G_max, U);
+          if (U == 0) {
+            // every coalition enumerated: exact, standard errors 0
+          } else if (G >= 2) {
+            // Delete-a-group jackknife: units dealt round-robin into G groups; each
+            // stratum's mass is spread over its coalitions that remain.
+            std::vector<std::vector<double>> jk(G);
+            for (size_t g = 0; g < G; ++g) {
+              std::vector<uint8_t> keep(U, 1);
+              for (size_t u = g; u < U; u += G) keep[u] = 0;
+              jk[g] = fit_with(keep);
+            }
+            for (size_t i = 0; i < P * static_cast<size_t>(C); ++i) {
+              double mean = 0;
+              for (size_t g = 0; g < G; ++g) mean += jk[g][i];
+              mean /= static_cast<double>(G);
+              double ss = 0;
+              for (size_t g = 0; g < G; ++g) ss += (jk[g][i] - mean) * (jk[g][i] - mean);
+              se[i] = std::sqrt(ss * static_cast<double>(G - 1) / static_cast<double>(G));
+            }
+          } else {
+            std::fill(se.begin(), se.end(), std::numeric_limits<double>::quiet_NaN());
+          }
+        } else {
         // Fixed (enumerated) part and the sampled part, the latter per jackknife group.
         std::vector<double> Af(Q * Q, 0.0), Bf(Q * C, 0.0);
         std::vector<double> wfixed(kd.fixed);
@@ -431,6 +483,7 @@ void KernelShap::process(Context& ctx) {
             std::fill(se.begin(), se.end(), std::numeric_limits<double>::quiet_NaN());
           }
         }
+        }  // shap's design
       }
       for (size_t t : by_sample[s]) {
         const int64_t c = d.targets[t].cls;
@@ -448,6 +501,7 @@ void KernelShap::process(Context& ctx) {
               "nsamples");
   Json meta = base_meta("explain.kernel_shap", d);
   meta["nsamples"] = budget;
+  meta["sampling"] = sampling_;
   meta["coalitions_per_sample"] = coalitions;
   meta["enumerated_per_sample"] = enumerated;
   meta["model_rows"] = d.model_rows();
