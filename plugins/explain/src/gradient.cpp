@@ -204,6 +204,7 @@ void IntegratedGradients::process(Context& ctx) {
   }
   d.gradient_rows = gb.rows_evaluated;
   Json meta{{"explainer", "explain.integrated_gradients"},
+            {"threads", cs_.threads},
             {"output", score_kind(d)},
             {"baseline", baseline_},
             {"steps", steps_},
@@ -308,6 +309,7 @@ void GradientShap::process(Context& ctx) {
   }
   d.gradient_rows = gb.rows_evaluated;
   Json meta{{"explainer", "explain.gradient_shap"},
+            {"threads", cs_.threads},
             {"output", score_kind(d)},
             {"nsamples", S},
             {"players", d.players.names},

@@ -154,6 +154,7 @@ void Lime::process(Context& ctx) {
   }
   if (ridge_fallback) host.warn("explain.lime: the regression was singular for some samples; a tiny ridge was added");
   Json meta{{"explainer", "explain.lime"},
+            {"threads", cs_.threads},
             {"output", "probability"},
             {"units", "change of the class probability per background standard deviation of the feature (group)"},
             {"num_samples", S},
@@ -234,6 +235,7 @@ void Occlusion::process(Context& ctx) {
       }
   }
   Json meta{{"explainer", "explain.occlusion"},
+            {"threads", cs_.threads},
             {"output", "probability"},
             {"baseline", baseline_},
             {"players", d.players.names},

@@ -130,7 +130,8 @@ void ExactShapley::process(Context& ctx) {
   }
   Json meta = base_meta("explain.exact_shapley", d);
   meta["coalitions"] = full + 1;
-  meta["model_rows"] = d.model_rows();
+  meta["coalitions_per_sample"] = full + 1;
+  meta["threads"] = cs_.threads;
   ctx.set(Ports::kAttributions, attribution_table(d, values, base, output, {}, meta));
 }
 
@@ -504,7 +505,7 @@ void KernelShap::process(Context& ctx) {
   meta["sampling"] = sampling_;
   meta["coalitions_per_sample"] = coalitions;
   meta["enumerated_per_sample"] = enumerated;
-  meta["model_rows"] = d.model_rows();
+  meta["threads"] = cs_.threads;
   meta["standard_errors"] = "delete-a-group jackknife over up to 20 groups of the sampled coalition pairs (0 when "
                             "every coalition was enumerated)";
   ctx.set(Ports::kAttributions, attribution_table(d, values, base, output, {}, meta));
@@ -612,7 +613,8 @@ void PermutationShap::process(Context& ctx) {
   }
   Json meta = base_meta("explain.permutation_shap", d);
   meta["permutation_pairs"] = R;
-  meta["model_rows"] = d.model_rows();
+  meta["coalitions_per_sample"] = static_cast<int64_t>(R) * 2 * static_cast<int64_t>(P - 1);
+  meta["threads"] = cs_.threads;
   meta["standard_errors"] = "standard deviation of the per-pair estimates / sqrt(pairs)";
   ctx.set(Ports::kAttributions, attribution_table(d, values, base, output, {}, meta));
   ctx.set(Ports::kStandardErrors, attribution_table(d, ses, base, output, {}, meta));

@@ -59,3 +59,36 @@ TEST(Threads, EveryModelRowIsCountedOnce) {
     EXPECT_EQ(r->table("attributions").meta()["model_rows"].get<int64_t>(), 4 + 10 + 4 * 126 * 10) << threads;
   }
 }
+
+TEST(Threads, EveryExplainerRecordsItsBudget) {
+  Mlp model(spec());
+  const auto xs = random_rows(3, 7, 51), bg = random_rows(6, 7, 52);
+  auto meta_of = [&](auto tag, Json params) {
+    using C = typename decltype(tag)::type;
+    auto r = run<C>(std::move(params), model, xs, bg, 7, 0, {}, 2);
+    EXPECT_EQ(r->run(), MIEN_OK) << r->error();
+    const Json m = r->table("attributions").meta();
+    EXPECT_EQ(m.value("threads", 0), 2) << m.dump();
+    EXPECT_GT(m.value("model_rows", int64_t{0}), 0) << m.dump();
+    EXPECT_TRUE(m.contains("seconds")) << m.dump();
+    return m;
+  };
+  struct K { using type = KernelShap; };
+  struct Pm { using type = PermutationShap; };
+  struct E { using type = ExactShapley; };
+  struct D { using type = DeepShap; };
+  struct L { using type = Lime; };
+  struct O { using type = Occlusion; };
+  struct I { using type = IntegratedGradients; };
+  struct G { using type = GradientShap; };
+  Json k = meta_of(K{}, Json{{"nsamples", 40}});
+  EXPECT_EQ(k["coalitions_per_sample"], 40);
+  EXPECT_EQ(k["background_rows"], 6);
+  EXPECT_EQ(meta_of(Pm{}, Json{{"permutations", 3}})["coalitions_per_sample"], 3 * 2 * 6);
+  EXPECT_EQ(meta_of(E{}, Json::object())["coalitions_per_sample"], 128);
+  EXPECT_EQ(meta_of(D{}, Json::object())["background_rows"], 6);
+  meta_of(L{}, Json{{"num_samples", 50}});
+  meta_of(O{}, Json::object());
+  meta_of(I{}, Json{{"steps", 8}});
+  meta_of(G{}, Json{{"nsamples", 10}});
+}
