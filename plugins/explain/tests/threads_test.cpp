@@ -92,3 +92,25 @@ TEST(Threads, EveryExplainerRecordsItsBudget) {
   meta_of(I{}, Json{{"steps", 8}});
   meta_of(G{}, Json{{"nsamples", 10}});
 }
+
+TEST(Threads, GradientShapGivesTheSameNumbersAtAnyThreadCount) {
+  Mlp model(spec());
+  const auto xs = random_rows(9, 7, 61), bg = random_rows(15, 7, 62);
+  const Json gp{{"nsamples", 20}, {"batch_size", 16}};
+  const auto one = attributions<GradientShap>(gp, model, xs, bg, 1);
+  for (uint32_t threads : {2u, 3u}) {
+    EXPECT_EQ(one, attributions<GradientShap>(gp, model, xs, bg, threads));
+    EXPECT_EQ(attributions<GradientShap>(gp, model, xs, bg, 1, "standard_errors"),
+              attributions<GradientShap>(gp, model, xs, bg, threads, "standard_errors"));
+  }
+  // Every row counted once: the same model rows at 1 and 2 threads, and at least the
+  // samples, the background and 9 x (20 draws + x itself).
+  int64_t rows[2] = {0, 0};
+  for (uint32_t threads : {1u, 2u}) {
+    auto r = run<GradientShap>(gp, model, xs, bg, 7, 0, {}, threads);
+    ASSERT_EQ(r->run(), MIEN_OK) << r->error();
+    rows[threads - 1] = r->table("attributions").meta()["model_rows"].get<int64_t>();
+  }
+  EXPECT_EQ(rows[0], rows[1]);
+  EXPECT_GE(rows[1], 9 + 15 + 15 + 9 * 21);
+}
