@@ -70,6 +70,13 @@ class KernelShap {
                  "Coalitions evaluated per sample (each costs background_size model rows); 0 = auto = 2*M + 2048 "
                  "like SHAP, capped at 2^M - 2 (then the result is exact). Must be at least M + 1")
           .min(0);
+  static inline const Param<std::string> kSampling =
+      Param<std::string>("sampling", "shap",
+                         "Coalition design: shap = shap.KernelExplainer's (sizes enumerated while the budget "
+                         "allows, the rest drawn with replacement, weights from draw counts); stratified = "
+                         "complementary pairs drawn without replacement per size stratum, each stratum weighted "
+                         "by its exact kernel mass (reaches a given accuracy with far fewer coalitions)")
+          .one_of({"shap", "stratified"});
   static ComponentInfo info();
   explicit KernelShap(const Setup& s);
   void process(Context& ctx);
@@ -77,6 +84,7 @@ class KernelShap {
  private:
   CommonSettings cs_;
   int nsamples_;
+  std::string sampling_;
 };
 
 // Example config:

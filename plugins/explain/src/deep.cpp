@@ -431,6 +431,7 @@ void DeepShap::process(Context& ctx) {
     worst = std::max(worst, std::fabs(sum - (output[t] - base[t])));
   }
   Json meta{{"explainer", "explain.deep_shap"},
+            {"threads", cs_.threads},
             {"output", !net.softmax ? "output of the last layer" : prob ? "probability" : "logit"},
             {"value_function", "DeepLIFT rescale rule averaged over the background rows as references"},
             {"players", d.players.names},

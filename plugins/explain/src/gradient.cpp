@@ -1,9 +1,11 @@
 // explain.integrated_gradients and explain.gradient_shap: path methods over the model's
 // input gradients (MIEN_CAP_INPUT_GRADIENT), batched over batch_size rows per call.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include "components.hpp"
+#include "parallel_eval.hpp"
 
 namespace mien::explain {
 
@@ -204,6 +206,7 @@ void IntegratedGradients::process(Context& ctx) {
   }
   d.gradient_rows = gb.rows_evaluated;
   Json meta{{"explainer", "explain.integrated_gradients"},
+            {"threads", cs_.threads},
             {"output", score_kind(d)},
             {"baseline", baseline_},
             {"steps", steps_},
@@ -252,47 +255,64 @@ void GradientShap::process(Context& ctx) {
   std::vector<double> contrib(P);
   // Tags: t * (S + 1) + k for draws, + S for x itself; base rows: T * (S + 1) + c * N + b.
   const size_t stride = static_cast<size_t>(S) + 1;
-  GradientBatcher gb(model, M, cs_.batch_size, host, [&](size_t tag, const float* g, double score) {
-    if (tag >= T * stride) {
+  // The background rows' scores first (base values, summed in background order), then the
+  // targets split into contiguous ranges over the threads, each with its own batcher and
+  // one OpenMP thread: every target's draws stay in order in one batcher, so the sums do
+  // not depend on the thread count.
+  std::atomic<int64_t> rows_evaluated{0};
+  {
+    GradientBatcher gb(model, M, cs_.batch_size, host, [&](size_t tag, const float*, double score) {
       const size_t r = tag - T * stride;
       base_c[r / N] += d.bg.w[r % N] * score;
-      return;
+    });
+    for (int64_t c = 0; c < C; ++c) {
+      if (!need[c]) continue;
+      for (int64_t b = 0; b < N; ++b) {
+        float* row = gb.next(c, T * stride + static_cast<size_t>(c * N + b));
+        std::copy(&d.bg.x[b * M], &d.bg.x[b * M] + M, row);
+      }
     }
-    const size_t t = tag / stride, k = tag % stride;
-    if (k == static_cast<size_t>(S)) {
-      out[t] = score;
-      return;
-    }
-    const float* x = &d.x[d.targets[t].sample * M];
-    const float* br = &d.bg.x[draw_b[t * S + k] * M];
-    for (size_t p = 0; p < P; ++p) {
-      double v = 0;
-      for (int j : d.players.features[p]) v += (static_cast<double>(x[j]) - br[j]) * g[j];
-      sum[t * P + p] += v;
-      sumsq[t * P + p] += v * v;
-    }
-  });
-  for (int64_t c = 0; c < C; ++c) {
-    if (!need[c]) continue;
-    for (int64_t b = 0; b < N; ++b) {
-      float* row = gb.next(c, T * stride + static_cast<size_t>(c * N + b));
-      std::copy(&d.bg.x[b * M], &d.bg.x[b * M] + M, row);
-    }
+    gb.flush();
+    rows_evaluated += gb.rows_evaluated;
   }
-  for (size_t t = 0; t < T; ++t) {
-    if (t % 64 == 0) step(host, t, T, "expected gradients");
-    const int64_t c = d.targets[t].cls;
-    const float* x = &d.x[d.targets[t].sample * M];
-    for (int k = 0; k < S; ++k) {
-      const float* br = &d.bg.x[draw_b[t * S + k] * M];
-      const double a = draw_a[t * S + k];
-      float* row = gb.next(c, t * stride + k);
-      for (int64_t j = 0; j < M; ++j) row[j] = static_cast<float>(br[j] + a * (static_cast<double>(x[j]) - br[j]));
-    }
-    float* row = gb.next(c, t * stride + S);
-    std::copy(x, x + M, row);
-  }
-  gb.flush();
+  const int64_t grain = std::max<int64_t>(1, 2 * cs_.batch_size / static_cast<int64_t>(stride));
+  parallel_for(
+      static_cast<int64_t>(T), cs_.threads,
+      [&](int64_t t0, int64_t t1) {
+        if (t0 != 0 || t1 != static_cast<int64_t>(T)) limit_openmp_threads_of_this_thread(1);
+        GradientBatcher gb(model, M, cs_.batch_size, host, [&](size_t tag, const float* g, double score) {
+          const size_t t = tag / stride, k = tag % stride;
+          if (k == static_cast<size_t>(S)) {
+            out[t] = score;
+            return;
+          }
+          const float* x = &d.x[d.targets[t].sample * M];
+          const float* br = &d.bg.x[draw_b[t * S + k] * M];
+          for (size_t p = 0; p < P; ++p) {
+            double v = 0;
+            for (int j : d.players.features[p]) v += (static_cast<double>(x[j]) - br[j]) * g[j];
+            sum[t * P + p] += v;
+            sumsq[t * P + p] += v * v;
+          }
+        });
+        for (auto t = static_cast<size_t>(t0); t < static_cast<size_t>(t1); ++t) {
+          if (t0 == 0 && t % 64 == 0) step(host, t, T, "expected gradients");  // progress from one thread
+          const int64_t c = d.targets[t].cls;
+          const float* x = &d.x[d.targets[t].sample * M];
+          for (int k = 0; k < S; ++k) {
+            const float* br = &d.bg.x[draw_b[t * S + k] * M];
+            const double a = draw_a[t * S + k];
+            float* row = gb.next(c, t * stride + k);
+            for (int64_t j = 0; j < M; ++j)
+              row[j] = static_cast<float>(br[j] + a * (static_cast<double>(x[j]) - br[j]));
+          }
+          float* row = gb.next(c, t * stride + S);
+          std::copy(x, x + M, row);
+        }
+        gb.flush();
+        rows_evaluated += gb.rows_evaluated;
+      },
+      grain);
   std::vector<double> values(T * P), ses(T * P), base(T), delta(T);
   for (size_t t = 0; t < T; ++t) {
     double total = 0;
@@ -306,8 +326,9 @@ void GradientShap::process(Context& ctx) {
     base[t] = base_c[d.targets[t].cls];
     delta[t] = total - (out[t] - base[t]);
   }
-  d.gradient_rows = gb.rows_evaluated;
+  d.gradient_rows = rows_evaluated.load();
   Json meta{{"explainer", "explain.gradient_shap"},
+            {"threads", cs_.threads},
             {"output", score_kind(d)},
             {"nsamples", S},
             {"players", d.players.names},

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "components.hpp"
+#include "parallel_eval.hpp"
 
 namespace mien::explain {
 
@@ -53,7 +54,10 @@ void Lime::process(Context& ctx) {
     return v;
   }();
   std::vector<double> values(T * P, 0.0), ses(T * P, 0.0), intercept(T), r2(T), out(T), base(T);
-  const int64_t per_chunk = std::max<int64_t>(1, std::min<int64_t>(64, 4 * cs_.batch_size / S));
+  // Chunks of a few batches per thread (chunking never changes a result: every sample has
+  // its own random stream and every row's output is the model's own).
+  const int64_t per_chunk =
+      std::max<int64_t>(1, std::min<int64_t>(64, 4 * cs_.batch_size * std::max<int64_t>(1, cs_.threads) / S));
   bool ridge_fallback = false;
   for (int64_t s0 = 0; s0 < d.n; s0 += per_chunk) {
     step(host, static_cast<uint64_t>(s0), static_cast<uint64_t>(d.n), "perturbations");
@@ -71,7 +75,7 @@ void Lime::process(Context& ctx) {
           X[r * M + j] = static_cast<float>(d.x[s * M + j] + z[player_of[j]] * sd[j]);
       }
     }
-    const std::vector<double> Y = d.predictor->predict(X.data(), rows);
+    const std::vector<double> Y = parallel_predict(d, X.data(), rows, cs_.threads);
     for (int64_t s = s0; s < s1; ++s) {
       const double* Zs = &Z[(s - s0) * S * P];
       const double* Ys = &Y[(s - s0) * S * C];
@@ -150,6 +154,7 @@ void Lime::process(Context& ctx) {
   }
   if (ridge_fallback) host.warn("explain.lime: the regression was singular for some samples; a tiny ridge was added");
   Json meta{{"explainer", "explain.lime"},
+            {"threads", cs_.threads},
             {"output", "probability"},
             {"units", "change of the class probability per background standard deviation of the feature (group)"},
             {"num_samples", S},
@@ -201,10 +206,11 @@ void Occlusion::process(Context& ctx) {
     bl = d.bg;
   }
   const std::vector<double> fbase = background_expectation(*d.predictor, bl);
-  CoalitionEvaluator ev(*d.predictor, bl, d.players);
+  ParallelCoalitionEvaluator ev(d, cs_.threads, &bl);
   std::vector<double> values(T * P, 0.0), base(T), out(T);
   const int64_t per_chunk =
-      std::max<int64_t>(1, std::min<int64_t>(256, 4 * cs_.batch_size / std::max<int64_t>(1, static_cast<int64_t>(P) * bl.rows)));
+      std::max<int64_t>(1, std::min<int64_t>(256, 4 * cs_.batch_size * std::max<int64_t>(1, cs_.threads) /
+                                                     std::max<int64_t>(1, static_cast<int64_t>(P) * bl.rows)));
   std::vector<uint8_t> mask(P);
   std::vector<std::vector<size_t>> by_sample(static_cast<size_t>(d.n));
   for (size_t t = 0; t < T; ++t) by_sample[d.targets[t].sample].push_back(t);
@@ -229,10 +235,11 @@ void Occlusion::process(Context& ctx) {
       }
   }
   Json meta{{"explainer", "explain.occlusion"},
+            {"threads", cs_.threads},
             {"output", "probability"},
             {"baseline", baseline_},
             {"players", d.players.names},
-            {"model_rows", d.predictor->rows_evaluated()}};
+            {"model_rows", d.model_rows()}};
   ctx.set(Ports::kAttributions, attribution_table(d, values, base, out, {}, meta));
 }
 

@@ -8,6 +8,8 @@
 #include <unordered_map>
 
 #include "components.hpp"
+#include "kernel_sampling.hpp"
+#include "parallel_eval.hpp"
 
 namespace mien::explain {
 
@@ -26,10 +28,12 @@ std::vector<std::vector<size_t>> targets_by_sample(const Prepared& d) {
   return out;
 }
 
-// Samples per chunk so that one chunk fills a few model batches.
-int64_t chunk_samples(int64_t rows_per_sample, int64_t batch) {
+// Samples per chunk so that one chunk fills a few model batches per thread (chunking never
+// changes a result: every sample has its own random stream).
+int64_t chunk_samples(int64_t rows_per_sample, int64_t batch, uint32_t threads = 1) {
   const int64_t r = std::max<int64_t>(1, rows_per_sample);
-  return std::max<int64_t>(1, std::min<int64_t>(256, (4 * batch + r - 1) / r));
+  const int64_t target = 4 * batch * std::max<int64_t>(1, threads);
+  return std::max<int64_t>(1, std::min<int64_t>(256, (target + r - 1) / r));
 }
 
 // v(full) as the evaluator would accumulate it: sum_b w_b f(x), in background order, so a
@@ -87,8 +91,8 @@ void ExactShapley::process(Context& ctx) {
   const auto by_sample = targets_by_sample(d);
   const size_t T = d.targets.size();
   std::vector<double> values(T * P, 0.0), base(T), output(T);
-  CoalitionEvaluator ev(*d.predictor, d.bg, d.players);
-  const int64_t per_chunk = chunk_samples(static_cast<int64_t>(full + 1) * d.bg.rows, cs_.batch_size);
+  ParallelCoalitionEvaluator ev(d, cs_.threads);
+  const int64_t per_chunk = chunk_samples(static_cast<int64_t>(full + 1) * d.bg.rows, cs_.batch_size, cs_.threads);
   std::vector<uint8_t> mask(P);
   std::vector<double> v(static_cast<size_t>((full + 1) * C));
   for (int64_t s0 = 0; s0 < d.n; s0 += per_chunk) {
@@ -126,7 +130,8 @@ void ExactShapley::process(Context& ctx) {
   }
   Json meta = base_meta("explain.exact_shapley", d);
   meta["coalitions"] = full + 1;
-  meta["model_rows"] = d.predictor->rows_evaluated();
+  meta["coalitions_per_sample"] = full + 1;
+  meta["threads"] = cs_.threads;
   ctx.set(Ports::kAttributions, attribution_table(d, values, base, output, {}, meta));
 }
 
@@ -308,12 +313,13 @@ struct KernelFit {
 ComponentInfo KernelShap::info() {
   ComponentInfo ci("explain.kernel_shap", 1, MIEN_KIND_EXPLAINER,
                    "Kernel SHAP: Shapley values by weighted regression over sampled coalitions, with standard errors");
-  with_common(ci).params(kNSamples).ports(kModel, Ports::kSamples, Ports::kBackground, Ports::kAttributions,
+  with_common(ci).params(kNSamples, kSampling).ports(kModel, Ports::kSamples, Ports::kBackground, Ports::kAttributions,
                                           Ports::kStandardErrors);
   return ci;
 }
 
-KernelShap::KernelShap(const Setup& s) : cs_("explain.kernel_shap", s), nsamples_(kNSamples.read(s.params())) {}
+KernelShap::KernelShap(const Setup& s)
+    : cs_("explain.kernel_shap", s), nsamples_(kNSamples.read(s.params())), sampling_(kSampling.read(s.params())) {}
 
 void KernelShap::process(Context& ctx) {
   int64_t budget = 0;
@@ -338,20 +344,34 @@ void KernelShap::process(Context& ctx) {
   const auto by_sample = targets_by_sample(d);
   const size_t T = d.targets.size();
   std::vector<double> values(T * P, 0.0), ses(T * P, 0.0), base(T), output(T);
-  CoalitionEvaluator ev(*d.predictor, d.bg, d.players);
-  const int64_t per_chunk = chunk_samples(budget * d.bg.rows, cs_.batch_size);
+  ParallelCoalitionEvaluator ev(d, cs_.threads);
+  const int64_t per_chunk = chunk_samples(budget * d.bg.rows, cs_.batch_size, cs_.threads);
   bool ridge_used = false;
   size_t enumerated = 0, coalitions = 0;
   const size_t G_max = 20;
+  const bool stratified = sampling_ == "stratified";
   for (int64_t s0 = 0; s0 < d.n; s0 += per_chunk) {
     step(host, static_cast<uint64_t>(s0), static_cast<uint64_t>(d.n), "coalitions");
     const int64_t s1 = std::min(d.n, s0 + per_chunk);
     std::vector<KernelDesign> designs;
     std::vector<size_t> first_job;
     ev.clear();
+    std::vector<StratifiedDesign> strat;
     for (int64_t s = s0; s < s1; ++s) {
       Rng rng(derive_seed(cs_.seed, static_cast<uint64_t>(s)));
-      designs.push_back(P > 1 ? kernel_design(P, budget, rng) : KernelDesign{});
+      if (stratified && P > 1) {
+        // KernelFit reads the masks through a KernelDesign; the weights come from strat.
+        strat.push_back(stratified_kernel_design(P, budget, rng));
+        KernelDesign shadow;
+        shadow.P = P;
+        shadow.masks = strat.back().masks;
+        shadow.fixed.assign(strat.back().size(), 0.0);
+        shadow.count.assign(strat.back().size(), 0.0);
+        shadow.enumerated = strat.back().enumerated;
+        designs.push_back(std::move(shadow));
+      } else {
+        designs.push_back(P > 1 ? kernel_design(P, budget, rng) : KernelDesign{});
+      }
       first_job.push_back(ev.jobs());
       const KernelDesign& kd = designs.back();
       for (size_t k = 0; k < kd.size(); ++k) ev.add(&d.x[s * d.M], &kd.masks[k * P]);
@@ -369,6 +389,42 @@ void KernelShap::process(Context& ctx) {
         coalitions = kd.size();
         const size_t Q = P - 1;
         KernelFit fit{kd, ev.value(first_job[s - s0]), fnull.data(), fx, C};
+        if (stratified) {
+          const StratifiedDesign& sd = strat[s - s0];
+          const size_t U = sd.units.size();
+          auto fit_with = [&](const std::vector<uint8_t>& keep) {
+            std::vector<double> A(Q * Q, 0.0), B(Q * C, 0.0);
+            fit.accumulate(sd.weights(keep), A, B);
+            bool ok = true;
+            auto r = fit.solve(std::move(A), std::move(B), &ok);
+            ridge_used |= !ok;
+            return r;
+          };
+          phi = fit_with(std::vector<uint8_t>(U, 1));
+          const size_t G = std::min(G_max, U);
+          if (U == 0) {
+            // every coalition enumerated: exact, standard errors 0
+          } else if (G >= 2) {
+            // Delete-a-group jackknife: units dealt round-robin into G groups; each
+            // stratum's mass is spread over its coalitions that remain.
+            std::vector<std::vector<double>> jk(G);
+            for (size_t g = 0; g < G; ++g) {
+              std::vector<uint8_t> keep(U, 1);
+              for (size_t u = g; u < U; u += G) keep[u] = 0;
+              jk[g] = fit_with(keep);
+            }
+            for (size_t i = 0; i < P * static_cast<size_t>(C); ++i) {
+              double mean = 0;
+              for (size_t g = 0; g < G; ++g) mean += jk[g][i];
+              mean /= static_cast<double>(G);
+              double ss = 0;
+              for (size_t g = 0; g < G; ++g) ss += (jk[g][i] - mean) * (jk[g][i] - mean);
+              se[i] = std::sqrt(ss * static_cast<double>(G - 1) / static_cast<double>(G));
+            }
+          } else {
+            std::fill(se.begin(), se.end(), std::numeric_limits<double>::quiet_NaN());
+          }
+        } else {
         // Fixed (enumerated) part and the sampled part, the latter per jackknife group.
         std::vector<double> Af(Q * Q, 0.0), Bf(Q * C, 0.0);
         std::vector<double> wfixed(kd.fixed);
@@ -428,6 +484,7 @@ void KernelShap::process(Context& ctx) {
             std::fill(se.begin(), se.end(), std::numeric_limits<double>::quiet_NaN());
           }
         }
+        }  // shap's design
       }
       for (size_t t : by_sample[s]) {
         const int64_t c = d.targets[t].cls;
@@ -445,9 +502,10 @@ void KernelShap::process(Context& ctx) {
               "nsamples");
   Json meta = base_meta("explain.kernel_shap", d);
   meta["nsamples"] = budget;
+  meta["sampling"] = sampling_;
   meta["coalitions_per_sample"] = coalitions;
   meta["enumerated_per_sample"] = enumerated;
-  meta["model_rows"] = d.predictor->rows_evaluated();
+  meta["threads"] = cs_.threads;
   meta["standard_errors"] = "delete-a-group jackknife over up to 20 groups of the sampled coalition pairs (0 when "
                             "every coalition was enumerated)";
   ctx.set(Ports::kAttributions, attribution_table(d, values, base, output, {}, meta));
@@ -478,9 +536,9 @@ void PermutationShap::process(Context& ctx) {
   const auto by_sample = targets_by_sample(d);
   const size_t T = d.targets.size();
   std::vector<double> values(T * P, 0.0), ses(T * P, 0.0), base(T), output(T);
-  CoalitionEvaluator ev(*d.predictor, d.bg, d.players);
+  ParallelCoalitionEvaluator ev(d, cs_.threads);
   const int64_t jobs_per_sample = static_cast<int64_t>(R) * 2 * static_cast<int64_t>(P - 1);
-  const int64_t per_chunk = chunk_samples(jobs_per_sample * d.bg.rows, cs_.batch_size);
+  const int64_t per_chunk = chunk_samples(jobs_per_sample * d.bg.rows, cs_.batch_size, cs_.threads);
   std::vector<uint8_t> mask(P);
   for (int64_t s0 = 0; s0 < d.n; s0 += per_chunk) {
     step(host, static_cast<uint64_t>(s0), static_cast<uint64_t>(d.n), "permutations");
@@ -555,7 +613,8 @@ void PermutationShap::process(Context& ctx) {
   }
   Json meta = base_meta("explain.permutation_shap", d);
   meta["permutation_pairs"] = R;
-  meta["model_rows"] = d.predictor->rows_evaluated();
+  meta["coalitions_per_sample"] = static_cast<int64_t>(R) * 2 * static_cast<int64_t>(P - 1);
+  meta["threads"] = cs_.threads;
   meta["standard_errors"] = "standard deviation of the per-pair estimates / sqrt(pairs)";
   ctx.set(Ports::kAttributions, attribution_table(d, values, base, output, {}, meta));
   ctx.set(Ports::kStandardErrors, attribution_table(d, ses, base, output, {}, meta));
