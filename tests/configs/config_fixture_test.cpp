@@ -131,6 +131,30 @@ class ConfigFixture : public ::testing::Test {
     EXPECT_GT(fid, rnd + 0.5) << csv << ": Deep SHAP's ranking should beat the random control";
   }
 
+  // The study's comparison (report.held_out_accuracy): the arms in order, each scored on
+  // `n` faces (the scope "all"), CI around the accuracy, from tables[a] prediction tables.
+  void expect_comparison(const fs::path& nodes, const std::vector<std::string>& arms, int n, const std::vector<int>& tables) {
+    std::vector<std::map<std::string, std::string>> all;
+    for (const auto& r : read_csv(nodes / "comparison/table.csv"))
+      if (r.at("scope") == "all") all.push_back(r);
+    ASSERT_EQ(all.size(), arms.size());
+    for (size_t a = 0; a < arms.size(); ++a) {
+      EXPECT_EQ(all[a].at("arm"), arms[a]);
+      EXPECT_EQ(std::stoi(all[a].at("n")), n) << arms[a] << ": every test face once, by a model that never saw its person";
+      const double acc = std::stod(all[a].at("accuracy"));
+      EXPECT_LE(std::stod(all[a].at("ci_low")), acc);
+      EXPECT_GE(std::stod(all[a].at("ci_high")), acc);
+      EXPECT_EQ(std::stoi(all[a].at("tables")), tables[a]) << arms[a];
+    }
+  }
+
+  // Every face a heat-map report drew has its model's prediction (no "Predicted: ?").
+  void expect_predictions_known(const fs::path& explanations_json) {
+    const json ex = read_json(explanations_json);
+    ASSERT_FALSE(ex["samples"].empty()) << explanations_json;
+    for (const auto& s : ex["samples"]) EXPECT_TRUE(s["predicted"].is_string()) << explanations_json << " " << s["id"];
+  }
+
   fs::path dir_;
 };
 
@@ -283,6 +307,14 @@ TEST_F(ConfigFixture, PaperKdefRunsWholeOnAKdefLayoutFixture) {
   EXPECT_EQ(test_people.size(), 2u);
   for (const auto& p : test_people) EXPECT_FALSE(train_people.count(p)) << p;
   EXPECT_TRUE(fs::exists(n / "gradcam/maps.npy"));
+  // the CNN arms scored on the same test people as the MLPs (the MLPs: three pose tables)
+  const int test_faces = static_cast<int>(read_csv(n / "test_faces/table.csv").size());
+  EXPECT_EQ(acc["n"].get<int>(), test_faces);
+  expect_comparison(n, {"geometric MLP (one per pose)", "face-api as shipped (zero-shot)", "face-api fine-tuned"},
+                    test_faces, {3, 1, 1});
+  const auto cmp = read_csv(n / "comparison/table.csv");
+  EXPECT_EQ(cmp.size(), 3u * 4u) << "each arm: all, S, HL, HR";
+  expect_predictions_known(n / "heatmaps/explanations.json");
 
   // paper_kdef_search.yaml on the same copy and cache: the front end comes from the cache,
   // the (shrunk) Hyperband search, RFE and the final MLPs run
@@ -346,17 +378,10 @@ TEST_F(ConfigFixture, JaffeRunsWholeWithLeaveSubjectsOutFolds) {
   EXPECT_EQ(static_cast<int>(seen.size()), detected);
 
   // the comparison: every arm scored on the same held-out people, pooled over the folds
-  const auto cmp = read_csv(n / "comparison/table.csv");
-  ASSERT_EQ(cmp.size(), 3u);
+  // (one prediction table per fold)
   const std::vector<std::string> arms = {"geometric MLP", "face-api as shipped (zero-shot)", "face-api fine-tuned"};
-  for (size_t a = 0; a < 3; ++a) {
-    EXPECT_EQ(cmp[a].at("arm"), arms[a]);
-    EXPECT_EQ(std::stoi(cmp[a].at("n")), detected) << arms[a] << ": every face once, by a model that never saw its person";
-    const double acc = std::stod(cmp[a].at("accuracy"));
-    EXPECT_LE(std::stod(cmp[a].at("ci_low")), acc);
-    EXPECT_GE(std::stod(cmp[a].at("ci_high")), acc);
-    EXPECT_EQ(std::stoi(cmp[a].at("tables")), 3) << "one prediction table per fold";
-  }
+  expect_comparison(n, arms, detected, {3, 3, 3});
+  for (int f = 0; f < 3; ++f) expect_predictions_known(n / ("heatmaps-" + std::to_string(f)) / "explanations.json");
   for (const char* node : {"cnn_accuracy", "zero_shot_accuracy"}) {
     const json m = read_json(n / node / "metrics.json");
     EXPECT_EQ(m["n"].get<int>(), detected) << node;
@@ -383,4 +408,9 @@ TEST_F(ConfigFixture, CkplusRunsWholeWithLeaveSubjectsOutFolds) {
   EXPECT_EQ(acc["n"].get<int>(), static_cast<int>(read_csv(n / "features/table.csv").size()));
   EXPECT_GT(acc["accuracy"].get<double>(), 0.35) << "chance is 1/7";
   for (int f = 0; f < 3; ++f) expect_fidelity_curve(n / ("fidelity-" + std::to_string(f)) / "curve.csv");
+  // the image arms next to the MLP, on the same held-out people, pooled over the folds
+  expect_comparison(n, {"geometric MLP", "face-api as shipped (zero-shot)", "face-api fine-tuned"},
+                    acc["n"].get<int>(), {3, 3, 3});
+  for (int f = 0; f < 3; ++f) expect_predictions_known(n / ("heatmaps-" + std::to_string(f)) / "explanations.json");
+  EXPECT_NE(log("run.log").find("Accuracy on held-out people (95 % CI)"), std::string::npos);
 }

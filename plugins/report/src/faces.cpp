@@ -275,6 +275,18 @@ std::string caption_of(const std::string& pred, const std::string& truth) {
   return c;
 }
 
+// A caption of "Predicted: ?" usually means an input was left unconnected, not that the
+// prediction is unknowable: say which port would fill it in.
+void warn_unknown_predictions(Context& ctx, const std::string& who, const std::vector<std::string>& pred,
+                              const std::vector<int64_t>& chosen, const std::string& port, const std::string& source) {
+  size_t unknown = 0;
+  for (int64_t row : chosen) unknown += pred[static_cast<size_t>(row)].empty() ? 1 : 0;
+  if (unknown == 0) return;
+  ctx.host().warn(who + ": " + std::to_string(unknown) + " of " + std::to_string(chosen.size()) +
+                  " drawn faces have no known prediction, so their captions read 'Predicted: ?'; connect `" + port +
+                  ":` to " + source);
+}
+
 }  // namespace
 
 // =============================================================== report.geometric
@@ -309,6 +321,7 @@ void GeometricReport::process(Context& ctx) {
     ctx.host().warn(who + ": none of the attribution features is a geometric feature; they are listed but not drawn");
   const auto chosen = choose_samples(s, pred, eligible, samples_);
   if (chosen.empty()) throw Error(who + ": no row of the table has an attribution row (matched by id)");
+  warn_unknown_predictions(ctx, who, pred, chosen, "predictions", "the eval.predict output of the explained model");
 
   std::vector<GeoSample> gs;
   std::vector<std::pair<double, double>> ranges;
@@ -387,6 +400,8 @@ void HeatmapReport::process(Context& ctx) {
   std::vector<std::string> pred(static_cast<size_t>(s.n));
   for (int64_t i = 0; i < s.n; ++i) pred[static_cast<size_t>(i)] = predicted_of(i, p ? &*p : nullptr, nullptr);
   const auto chosen = choose_samples(s, pred, std::vector<bool>(static_cast<size_t>(s.n), true), samples_);
+  warn_unknown_predictions(ctx, who, pred, chosen, "predictions",
+                           "the eval.predict output of the model the maps explain (its rows matched by id)");
   std::vector<std::pair<double, double>> ranges;
   for (int64_t row : chosen) ranges.push_back(finite_range(map_of(maps, md, row)));
   const auto scales = scales_for(ranges, scale_);
@@ -466,6 +481,9 @@ void SheetReport::process(Context& ctx) {
   }
   const auto chosen = choose_samples(s, pred, eligible, samples_);
   if (chosen.empty()) throw Error(who + ": no row of the table has an attribution row (matched by id)");
+  warn_unknown_predictions(ctx, who, pred, chosen, "predictions", "the eval.predict output of the geometric model");
+  warn_unknown_predictions(ctx, who, mpred, chosen, "map_predictions",
+                           "the eval.predict output of the model the heat maps explain");
   std::vector<GeoSample> gs;
   std::vector<std::pair<double, double>> granges, mranges;
   for (int64_t row : chosen) {

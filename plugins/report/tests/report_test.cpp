@@ -7,6 +7,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -357,6 +358,12 @@ TEST(Heatmap, RunScaleSharesOneRange) {
   const cv::Mat img = cv::imread(ex["dir"].get<std::string>() + "/" + b["files"]["explanation"].get<std::string>());
   EXPECT_EQ(px(img, 63, 32), colormap_bgr("viridis", 0.5));  // B's max (1) on the shared 0..2 scale
   EXPECT_EQ(b["text"], "No prediction is known for this sample.\n");
+  // without predictions the captions cannot say what the model saw: the log names the port
+  const auto warned = std::find_if(r.logs().begin(), r.logs().end(), [](const mien::testing::LogLine& l) {
+    return l.level == MIEN_LOG_WARNING && l.message.find("2 of 2 drawn faces have no known prediction") != std::string::npos &&
+           l.message.find("connect `predictions:`") != std::string::npos;
+  });
+  EXPECT_NE(warned, r.logs().end()) << "no warning about the unconnected predictions";
 }
 
 TEST(Html, AlwaysRuns) { EXPECT_NE(HtmlReport::info().flag_bits() & MIEN_COMPONENT_NONDETERMINISTIC, 0u); }
@@ -389,6 +396,7 @@ TEST(Sheet, SideBySidePerSample) {
                         cv::saturate_cast<uint8_t>(0.5 * 128 + 0.5 * c[2]));
   EXPECT_EQ(px(img, ox + 10, oy + 10), blend);
   EXPECT_GT(img.cols, 2 * 192);
+  for (const auto& l : r.logs()) EXPECT_EQ(l.message.find("no known prediction"), std::string::npos) << l.message;
 }
 
 namespace {
