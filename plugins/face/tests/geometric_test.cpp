@@ -70,9 +70,9 @@ TEST(GeometricFeatures, FortyUniqueSnakeCaseNamesWithDescriptionsKindsAndLandmar
   EXPECT_EQ(f[24].name, "mouth_opening");
   EXPECT_EQ(f[25].name, "mouth_up_low");
   EXPECT_EQ(f[39].name, "outer_mid_eyebrow_slope_r");
-  EXPECT_EQ(f[0].description, "Left eye aspect ratio (ratio between eye width and eye height)");
-  EXPECT_EQ(f[5].description, "Angle from nose tip to left mouth corner");
-  EXPECT_EQ(f[6].description, "Angle from nose tip to right mouth corner");
+  EXPECT_EQ(f[0].description, "Image-left eye aspect ratio (ratio between eye width and eye height)");
+  EXPECT_EQ(f[5].description, "Angle from nose tip to image-left mouth corner");
+  EXPECT_EQ(f[6].description, "Angle from nose tip to image-right mouth corner");
   // Note (a): the text/ancestor definition, corner to the second upper-lip point.
   EXPECT_EQ(f[17].landmarks, (std::vector<int>{48, 50}));
   EXPECT_EQ(f[18].landmarks, (std::vector<int>{54, 52}));

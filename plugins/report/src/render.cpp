@@ -296,7 +296,14 @@ std::string text_explanation(const std::string& predicted, const std::string& tr
     o << "\nThe following " << feature_texts.size()
       << " features, listed from most important to less important, contributed for " << buf
       << "% to the decision:\n\n";
-    for (size_t i = 0; i < feature_texts.size(); ++i) o << (i + 1) << ". " << feature_texts[i] << "\n";
+    bool sided = false;
+    for (size_t i = 0; i < feature_texts.size(); ++i) {
+      o << (i + 1) << ". " << feature_texts[i] << "\n";
+      sided = sided || feature_texts[i].find("mage-left") != std::string::npos ||
+              feature_texts[i].find("mage-right") != std::string::npos;
+    }
+    // Readers take "left" as the person's left; the features are named by the picture's side.
+    if (sided) o << "\nLeft and right are as seen in the picture: image-left is the person's right side.\n";
   }
   return o.str();
 }

@@ -122,6 +122,23 @@ TEST(Render, TextExplanationFollowsThePaperTemplate) {
   EXPECT_EQ(text_explanation("anger", "", {}, 0), "This person's emotion is classified as ANGER.\n");
 }
 
+TEST(Render, SidedFeaturesSayWhichSideOfThePictureTheyAreOn) {
+  // `_l` features lie on the image-left side, which is the person's right: the text must not
+  // say a bare "left" that a reader would take as the person's left.
+  double w = 0;
+  const auto f = top_features({"eye_aspect_ratio_l", "mouth_width"}, {0.5, 0.1}, 2, &w);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].description.rfind("Image-left eye", 0), 0u) << f[0].description;
+  const std::string text = text_explanation("happy", "", {f[0].description, f[1].description}, w);
+  EXPECT_NE(text.find("Left and right are as seen in the picture: image-left is the person's right side."), std::string::npos)
+      << text;
+  EXPECT_EQ(text_explanation("happy", "", {"Width of the mouth"}, 10).find("Left and right"), std::string::npos);
+  for (const auto& g : mien::face::geometric_features()) {
+    EXPECT_EQ(std::regex_search(g.description, std::regex("(^|[^-])\\b[Ll]eft\\b")), false) << g.name << ": " << g.description;
+    EXPECT_EQ(std::regex_search(g.description, std::regex("(^|[^-])\\b[Rr]ight\\b")), false) << g.name << ": " << g.description;
+  }
+}
+
 TEST(Render, TopFeaturesAndShares) {
   double w = 0;
   const auto f = top_features({"a", "mouth_width", "c"}, {0.1, -0.3, 0.1}, 2, &w);

@@ -7,7 +7,9 @@
 // with the §2.3 mapping: i68 = i49 + 17 for i49 in 0..42; inner lip 43→61, 44→62, 45→63,
 // 46→65, 47→66, 48→67). The ancestor averages left and right; here every bilateral
 // feature is split into an _l and an _r feature, as GeomExp does. "Left" (_l) means the
-// image-left side (iBUG points 0–4, 17–21, 36–41, 48), as in GeomExp's lists.
+// image-left side (iBUG points 0–4, 17–21, 36–41, 48), as in GeomExp's lists: on a frontal,
+// unmirrored photo that is the person's RIGHT side. The descriptions below, which the text
+// explanations quote, therefore say "image-left"/"image-right", never a bare left/right.
 //
 // Units:
 //  * angles ("angle_horizontal", "angle_vertical"): degrees in [0, 180], acos of the dot
@@ -69,58 +71,58 @@ inline const std::vector<FeatureRow>& feature_rows() {
   // clang-format off
   static const std::vector<FeatureRow> rows = {
     // # 1-3
-    {{"eye_aspect_ratio_l", "Left eye aspect ratio (ratio between eye width and eye height)", "ratio", {36, 39, 37, 40, 38, 41}}, {true, true, true}},
-    {{"eye_aspect_ratio_r", "Right eye aspect ratio (ratio between eye width and eye height)", "ratio", {42, 45, 43, 46, 44, 47}}, {false, false, false}},
+    {{"eye_aspect_ratio_l", "Image-left eye aspect ratio (ratio between eye width and eye height)", "ratio", {36, 39, 37, 40, 38, 41}}, {true, true, true}},
+    {{"eye_aspect_ratio_r", "Image-right eye aspect ratio (ratio between eye width and eye height)", "ratio", {42, 45, 43, 46, 44, 47}}, {false, false, false}},
     {{"mouth_aspect_ratio", "Mouth aspect ratio (ratio between mouth width and mouth height)", "ratio", {48, 54, 51, 57}}, {true, true, true}},
     // # 4-9
-    {{"upper_lip_angle_l", "Angle from left mouth corner to top of the mouth", "angle_horizontal", {51, 48}}, {true, true, true}},
-    {{"upper_lip_angle_r", "Angle from right mouth corner to top of the mouth", "angle_horizontal", {51, 54}}, {false, true, false}},
-    {{"nose_tip_mouth_corner_angle_l", "Angle from nose tip to left mouth corner", "angle_vertical", {33, 48}}, {true, true, true}},
-    {{"nose_tip_mouth_corner_angle_r", "Angle from nose tip to right mouth corner", "angle_vertical", {33, 54}}, {true, true, false}},
-    {{"lower_lip_angle_l", "Angle from left lower lip to left mouth corner", "angle_horizontal", {58, 48}}, {true, false, true}},
-    {{"lower_lip_angle_r", "Angle from right lower lip to right mouth corner", "angle_horizontal", {56, 54}}, {true, true, true}},
+    {{"upper_lip_angle_l", "Angle from image-left mouth corner to top of the mouth", "angle_horizontal", {51, 48}}, {true, true, true}},
+    {{"upper_lip_angle_r", "Angle from image-right mouth corner to top of the mouth", "angle_horizontal", {51, 54}}, {false, true, false}},
+    {{"nose_tip_mouth_corner_angle_l", "Angle from nose tip to image-left mouth corner", "angle_vertical", {33, 48}}, {true, true, true}},
+    {{"nose_tip_mouth_corner_angle_r", "Angle from nose tip to image-right mouth corner", "angle_vertical", {33, 54}}, {true, true, false}},
+    {{"lower_lip_angle_l", "Angle from image-left lower lip to image-left mouth corner", "angle_horizontal", {58, 48}}, {true, false, true}},
+    {{"lower_lip_angle_r", "Angle from image-right lower lip to image-right mouth corner", "angle_horizontal", {56, 54}}, {true, true, true}},
     // # 10-15
-    {{"eyebrow_slope_l", "Left eyebrow angle", "angle_horizontal", {21, 17}}, {true, false, true}},
-    {{"eyebrow_slope_r", "Right eyebrow angle", "angle_horizontal", {22, 26}}, {false, false, true}},
-    {{"lower_eye_outer_angle_l", "Left lower eye outer angle", "angle_horizontal", {36, 41}}, {true, false, true}},
-    {{"lower_eye_inner_angle_l", "Left lower eye inner angle", "angle_horizontal", {40, 39}}, {true, false, true}},
-    {{"lower_eye_outer_angle_r", "Right lower eye outer angle", "angle_horizontal", {45, 46}}, {true, true, true}},
-    {{"lower_eye_inner_angle_r", "Right lower eye inner angle", "angle_horizontal", {47, 42}}, {false, false, true}},
+    {{"eyebrow_slope_l", "Image-left eyebrow angle", "angle_horizontal", {21, 17}}, {true, false, true}},
+    {{"eyebrow_slope_r", "Image-right eyebrow angle", "angle_horizontal", {22, 26}}, {false, false, true}},
+    {{"lower_eye_outer_angle_l", "Image-left lower eye outer angle", "angle_horizontal", {36, 41}}, {true, false, true}},
+    {{"lower_eye_inner_angle_l", "Image-left lower eye inner angle", "angle_horizontal", {40, 39}}, {true, false, true}},
+    {{"lower_eye_outer_angle_r", "Image-right lower eye outer angle", "angle_horizontal", {45, 46}}, {true, true, true}},
+    {{"lower_eye_inner_angle_r", "Image-right lower eye inner angle", "angle_horizontal", {47, 42}}, {false, false, true}},
     // # 16-19
-    {{"mouth_corner_mouth_bottom_angle_l", "Angle from left mouth corner to mouth bottom", "angle_horizontal", {48, 57}}, {true, true, true}},
-    {{"mouth_corner_mouth_bottom_angle_r", "Angle from right mouth corner to mouth bottom", "angle_horizontal", {54, 57}}, {true, false, true}},
+    {{"mouth_corner_mouth_bottom_angle_l", "Angle from image-left mouth corner to mouth bottom", "angle_horizontal", {48, 57}}, {true, true, true}},
+    {{"mouth_corner_mouth_bottom_angle_r", "Angle from image-right mouth corner to mouth bottom", "angle_horizontal", {54, 57}}, {true, false, true}},
     // Note (a) of ter Burg & Kaya 2022 (doi:10.3390/a15100367): GeomExp's plotting lists use [33, 40] / [35, 40] (49-pt),
     // but its text and the ancestor define the feature from the mouth corner to the second
     // upper-lip point; we follow the text and the ancestor: iBUG 48→50 and 54→52.
-    {{"upper_mouth_angle_l", "Angle from left mouth corner to left upper mouth", "angle_horizontal", {48, 50}}, {true, true, true}},
-    {{"upper_mouth_angle_r", "Angle from right mouth corner to right upper mouth", "angle_horizontal", {54, 52}}, {true, true, false}},
+    {{"upper_mouth_angle_l", "Angle from image-left mouth corner to image-left upper mouth", "angle_horizontal", {48, 50}}, {true, true, true}},
+    {{"upper_mouth_angle_r", "Angle from image-right mouth corner to image-right upper mouth", "angle_horizontal", {54, 52}}, {true, true, false}},
     // # 20-24
-    {{"curvature_of_lower_outer_lips_l", "Curve of the left lower-outer lip", "curvature", {59, 58, 48}}, {false, false, true}},
-    {{"curvature_of_lower_outer_lips_r", "Curve of the right lower-outer lip", "curvature", {55, 56, 54}}, {true, false, true}},
-    {{"curvature_of_lower_inner_lips_l", "Curve of the left lower-inner lip", "curvature", {57, 58, 48}}, {true, false, true}},
-    {{"curvature_of_lower_inner_lips_r", "Curve of the right lower-inner lip", "curvature", {57, 56, 54}}, {true, true, true}},
+    {{"curvature_of_lower_outer_lips_l", "Curve of the image-left lower-outer lip", "curvature", {59, 58, 48}}, {false, false, true}},
+    {{"curvature_of_lower_outer_lips_r", "Curve of the image-right lower-outer lip", "curvature", {55, 56, 54}}, {true, false, true}},
+    {{"curvature_of_lower_inner_lips_l", "Curve of the image-left lower-inner lip", "curvature", {57, 58, 48}}, {true, false, true}},
+    {{"curvature_of_lower_inner_lips_r", "Curve of the image-right lower-inner lip", "curvature", {57, 56, 54}}, {true, true, true}},
     {{"bottom_lip_curvature", "Curve of the bottom lip", "curvature", {48, 57, 54}}, {false, false, false}},
     // # 25-26
     {{"mouth_opening", "Opening of the mouth", "opening", {61, 67, 62, 66, 63, 65, 48, 54}}, {true, true, true}},
     {{"mouth_up_low", "Ratio between the lower mouth height and the upper mouth height", "ratio", {62, 57, 62, 51}}, {true, true, true}},
     // # 27-30
-    {{"eye_middle_eyebrow_distance_l", "Distance between the centre of the left eye and the centre of the left eyebrow", "distance", {36, 39, 17, 21}}, {true, true, false}},
-    {{"eye_middle_eyebrow_distance_r", "Distance between the centre of the right eye and the centre of the right eyebrow", "distance", {42, 45, 22, 26}}, {true, true, false}},
-    {{"eye_inner_eyebrow_distance_l", "Distance between the centre of the left eye and the left inner eyebrow", "distance", {21, 36, 39}}, {true, true, true}},
-    {{"eye_inner_eyebrow_distance_r", "Distance between the centre of the right eye and the right inner eyebrow", "distance", {22, 42, 45}}, {true, true, true}},
+    {{"eye_middle_eyebrow_distance_l", "Distance between the centre of the image-left eye and the centre of the image-left eyebrow", "distance", {36, 39, 17, 21}}, {true, true, false}},
+    {{"eye_middle_eyebrow_distance_r", "Distance between the centre of the image-right eye and the centre of the image-right eyebrow", "distance", {42, 45, 22, 26}}, {true, true, false}},
+    {{"eye_inner_eyebrow_distance_l", "Distance between the centre of the image-left eye and the image-left inner eyebrow", "distance", {21, 36, 39}}, {true, true, true}},
+    {{"eye_inner_eyebrow_distance_r", "Distance between the centre of the image-right eye and the image-right inner eyebrow", "distance", {22, 42, 45}}, {true, true, true}},
     // # 31-38
-    {{"inner_eye_eyebrow_center_l", "Distance between the left inner eye and the centre of the left eyebrow", "distance", {39, 19}}, {true, true, true}},
-    {{"inner_eye_eyebrow_center_r", "Distance between the right inner eye and the centre of the right eyebrow", "distance", {42, 24}}, {true, false, true}},
-    {{"inner_eye_mouth_top_distance_l", "Distance between the left inner eye and the mouth top", "distance", {39, 51}}, {false, true, true}},
-    {{"inner_eye_mouth_top_distance_r", "Distance between the right inner eye and the mouth top", "distance", {42, 51}}, {true, true, false}},
+    {{"inner_eye_eyebrow_center_l", "Distance between the image-left inner eye and the centre of the image-left eyebrow", "distance", {39, 19}}, {true, true, true}},
+    {{"inner_eye_eyebrow_center_r", "Distance between the image-right inner eye and the centre of the image-right eyebrow", "distance", {42, 24}}, {true, false, true}},
+    {{"inner_eye_mouth_top_distance_l", "Distance between the image-left inner eye and the mouth top", "distance", {39, 51}}, {false, true, true}},
+    {{"inner_eye_mouth_top_distance_r", "Distance between the image-right inner eye and the mouth top", "distance", {42, 51}}, {true, true, false}},
     {{"mouth_width", "Width of the mouth", "distance", {48, 54}}, {true, false, true}},
     {{"mouth_height", "Height of the mouth", "distance", {51, 57}}, {false, true, true}},
     {{"upper_mouth_height", "Distance from the mouth centre to the top of the mouth", "distance", {51, 62, 66}}, {false, true, false}},
     {{"lower_mouth_height", "Distance from the mouth centre to the bottom of the mouth", "distance", {57, 62, 66}}, {false, false, false}},
     // # 39-40 (new in the 40-feature set, not in the ancestor): an angle against the
     // horizontal like eyebrow_slope, from the eyebrow centre to its outer end.
-    {{"outer_mid_eyebrow_slope_l", "Slope of the outer to centre part of the left eyebrow", "angle_horizontal", {19, 17}}, {true, true, true}},
-    {{"outer_mid_eyebrow_slope_r", "Slope of the outer to centre part of the right eyebrow", "angle_horizontal", {24, 26}}, {true, true, true}},
+    {{"outer_mid_eyebrow_slope_l", "Slope of the outer to centre part of the image-left eyebrow", "angle_horizontal", {19, 17}}, {true, true, true}},
+    {{"outer_mid_eyebrow_slope_r", "Slope of the outer to centre part of the image-right eyebrow", "angle_horizontal", {24, 26}}, {true, true, true}},
   };
   // clang-format on
   return rows;
@@ -255,9 +257,9 @@ inline std::vector<double> compute_geometric_features(const double* xy68,
   // 1-2 eye aspect ratio: width / mean of two lid distances. The ancestor pairs the lid
   // points as (20,23) and (21,24) in 49-pt indexing = iBUG (37,40) and (38,41).
   g[0] = ratio(c, nm(0), d(36, 39), (d(37, 40) + d(38, 41)) / 2,
-               "the left eye height (landmarks 37-40, 38-41)");
+               "the image-left eye height (landmarks 37-40, 38-41)");
   g[1] = ratio(c, nm(1), d(42, 45), (d(43, 46) + d(44, 47)) / 2,
-               "the right eye height (landmarks 43-46, 44-47)");
+               "the image-right eye height (landmarks 43-46, 44-47)");
   // 3 mouth aspect ratio
   g[2] = ratio(c, nm(2), d(48, 54), d(51, 57), "the mouth height (landmarks 51-57)");
   // 4-9 lip and nose angles
@@ -308,8 +310,8 @@ inline std::vector<double> compute_geometric_features(const double* xy68,
     P brow_l = mid(L(17), L(21)), brow_r = mid(L(22), L(26));
     P eye_l = mid(L(36), L(39)), eye_r = mid(L(42), L(45));
     double den_l = dist(brow_l, L(57)), den_r = dist(brow_r, L(57));
-    const std::string wl = "the left eyebrow-centre to mouth-bottom distance (17,21 - 57)";
-    const std::string wr = "the right eyebrow-centre to mouth-bottom distance (22,26 - 57)";
+    const std::string wl = "the image-left eyebrow-centre to mouth-bottom distance (17,21 - 57)";
+    const std::string wr = "the image-right eyebrow-centre to mouth-bottom distance (22,26 - 57)";
     g[26] = ratio(c, nm(26), dist(brow_l, eye_l), den_l, wl);
     g[27] = ratio(c, nm(27), dist(brow_r, eye_r), den_r, wr);
     g[28] = ratio(c, nm(28), dist(L(21), eye_l), den_l, wl);
