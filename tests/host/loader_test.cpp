@@ -190,6 +190,17 @@ TEST(LoadErrors, NullDescriptor) {
   EXPECT_EQ(load_error(path), path + ": mien_plugin_entry_v1 returned no plugin descriptor");
 }
 
+TEST(PluginLibrary, APluginBuiltForAnOlderMinorStillLoads) {
+  // Built for ABI 1.0 (before MIEN_PORT_PARTIAL): a 1.x host keeps loading it.
+  static_assert(MIEN_ABI_VERSION_MINOR >= 1, "this case needs a host minor above 0");
+  const std::string path = fixture("older_minor", "older_minor");
+  std::string error;
+  auto lib = PluginLibrary::load(path, &error);
+  ASSERT_NE(lib, nullptr) << error;
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(lib->name(), "fixture-older-minor");
+}
+
 TEST(LoadErrors, DescriptorFromAnOlderSdk) {
   const std::string path = fixture("small_descriptor", "small_descriptor");
   EXPECT_EQ(load_error(path), path +
@@ -200,15 +211,15 @@ TEST(LoadErrors, DescriptorFromAnOlderSdk) {
 TEST(LoadErrors, WrongMajor) {
   const std::string path = fixture("wrong_major", "wrong_major");
   EXPECT_EQ(load_error(path), path +
-                                  ": plugin 'fixture-wrong-major' 0.1.0 was built for mien ABI 2.0, but this host "
-                                  "implements ABI 1.0 (majors must match); rebuild the plugin against this SDK");
+                                  ": plugin 'fixture-wrong-major' 0.1.0 was built for mien ABI 2.1, but this host "
+                                  "implements ABI 1.1 (majors must match); rebuild the plugin against this SDK");
 }
 
 TEST(LoadErrors, NewerMinor) {
   const std::string path = fixture("newer_minor", "newer_minor");
   EXPECT_EQ(load_error(path), path +
-                                  ": plugin 'fixture-newer-minor' 0.1.0 needs mien ABI 1.1, but this host implements "
-                                  "ABI 1.0 (a plugin's minor may not be newer than the host's); upgrade mien or "
+                                  ": plugin 'fixture-newer-minor' 0.1.0 needs mien ABI 1.2, but this host implements "
+                                  "ABI 1.1 (a plugin's minor may not be newer than the host's); upgrade mien or "
                                   "rebuild the plugin against this SDK");
 }
 
@@ -380,8 +391,8 @@ TEST(LoadPlugins, RejectedLibrariesAreRememberedForTheIdsTheyDeclare) {
   EXPECT_EQ(catalog.rejections("fixture.raw")[0].library, minor);
   EXPECT_EQ(catalog.rejection_note("fixture.raw"),
             "; it is declared by " + minor +
-                ", which was not loaded: plugin 'fixture-newer-minor' 0.1.0 needs mien ABI 1.1, but this host "
-                "implements ABI 1.0 (a plugin's minor may not be newer than the host's); upgrade mien or rebuild the "
+                ", which was not loaded: plugin 'fixture-newer-minor' 0.1.0 needs mien ABI 1.2, but this host "
+                "implements ABI 1.1 (a plugin's minor may not be newer than the host's); upgrade mien or rebuild the "
                 "plugin against this SDK");
   EXPECT_EQ(catalog.rejection_note("fixture.bad_default"),
             "; it is declared by " + bad +

@@ -287,6 +287,33 @@ TEST_F(MienTest, APluginFailureNamesNodeComponentAndLibraryAndKeepsGoing) {
   EXPECT_EQ(manifest(dir_ / "run")["status"], "failed");
 }
 
+TEST_F(MienTest, AFailedItemNeverHidesTheReport) {
+  // report.html's items port is MIEN_PORT_PARTIAL: it renders what finished and says what failed.
+  const auto exp = write("exp.yaml",
+                         "experiment: partial\nnodes:\n"
+                         "  env: {use: system.info}\n"
+                         "  bad_process: {use: fixture.fails_in_process}\n"
+                         "  report: {use: report.html, in: {items: [env.info, bad_process.output]}}\n");
+  Result r = mien("run '" + exp.string() + "' --out '" + (dir_ / "run").string() + "'");
+  EXPECT_EQ(r.code, 1) << "a failed node still fails the run";
+  EXPECT_NE(r.err.find("[report]: runs with what finished; left out of its inputs (failed or skipped): bad_process"),
+            std::string::npos)
+      << r.err;
+  const auto st = statuses(dir_ / "run");
+  EXPECT_EQ(st.at("bad_process"), "failed");
+  EXPECT_EQ(st.at("report"), "ran");
+  json left_out;
+  const json m = manifest(dir_ / "run");  // kept alive: the loop iterates a part of it
+  for (const auto& n : m["nodes"])
+    if (n["name"] == "report") left_out = n.value("left_out", json());
+  EXPECT_EQ(left_out, json({"bad_process"}));
+  const std::string html = slurp(dir_ / "run" / "report.html");
+  ASSERT_FALSE(html.empty());
+  EXPECT_NE(html.find("partial"), std::string::npos);
+  EXPECT_NE(html.find("<b>bad_process</b>: failed"), std::string::npos) << "the report lists what failed and why";
+  EXPECT_NE(html.find("process failed on purpose"), std::string::npos);
+}
+
 TEST_F(MienTest, ValidateReportsEveryMistakeWithPositionAndSuggestion) {
   const auto exp = write("bad.yaml",
                          "experiment: bad\n"
@@ -386,8 +413,8 @@ TEST_F(MienTest, UnknownComponentAndDescribeNameTheRejectedLibraryThatDeclaresIt
   Result r = mien("validate '" + exp.string() + "'");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find(exp.string() + ":3:14: error: node 'raw': unknown component 'fixture.raw'; it is declared by " +
-                       minor + ", which was not loaded: plugin 'fixture-newer-minor' 0.1.0 needs mien ABI 1.1, but "
-                               "this host implements ABI 1.0"),
+                       minor + ", which was not loaded: plugin 'fixture-newer-minor' 0.1.0 needs mien ABI 1.2, but "
+                               "this host implements ABI 1.1"),
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find(exp.string() + ":4:14: error: node 'lie': unknown component 'fixture.bad_default'; it is "
@@ -460,7 +487,7 @@ TEST_F(MienTest, VersionNamesMienTheAbiTheLibrariesAndTheBlasInUse) {
   Result r = mien("--version");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("mien "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("plugin ABI 1.0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("plugin ABI 1.1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("BLAS "), std::string::npos) << r.out;
   if (fs::exists(kTabular + "/libmien_system.so")) {
     EXPECT_NE(r.out.find("LibTorch 1."), std::string::npos) << r.out;

@@ -157,6 +157,9 @@ std::optional<ComponentEntry> entry_from_descriptor(const mien_component_desc* d
       return fail("component '" + id + "' port '" + p.name + "' has no direction");
     if (p.kind == MIEN_VALUE_UNSPECIFIED || p.kind > MIEN_VALUE_ANY)
       return fail("component '" + id + "' port '" + p.name + "' has no valid value kind");
+    if ((p.flags & MIEN_PORT_PARTIAL) != 0 && (p.dir != MIEN_PORT_IN || (p.flags & MIEN_PORT_MULTIPLE) == 0))
+      return fail("component '" + id + "' port '" + p.name +
+                  "' is MIEN_PORT_PARTIAL but not a MIEN_PORT_MULTIPLE input (only a list can leave values out)");
     if (!names.insert(std::string(p.dir == MIEN_PORT_IN ? "in:" : "out:") + p.name).second)
       return fail("component '" + id + "' declares port '" + std::string(p.name) + "' twice");
     e.ports.push_back(PortInfo{p.name, p.dir, p.kind, p.flags, p.requires_caps, p.doc ? p.doc : ""});

@@ -29,6 +29,7 @@ struct PortInfo {
   std::string doc;
   bool optional() const { return (flags & MIEN_PORT_OPTIONAL) != 0; }
   bool multiple() const { return (flags & MIEN_PORT_MULTIPLE) != 0; }
+  bool partial() const { return (flags & MIEN_PORT_PARTIAL) != 0; }
 };
 
 struct ComponentEntry {

@@ -50,7 +50,8 @@ class GraphRun {
   GraphRun(const ResolvedGraph& graph, const RunOptions& options, Console& console, Executor& executor)
       : graph_(graph), options_(options), console_(console), executor_(executor),
         state_(graph.nodes.size(), State::kWaiting), keys_(graph.nodes.size()), records_(graph.nodes.size()),
-        cache_reasons_(graph.nodes.size()) {}
+        cache_reasons_(graph.nodes.size()),
+        left_out_(graph.nodes.size()) {}
 
   void open_run_folder(const std::string& resolved_yaml_text);
   void start_manifest();
@@ -86,6 +87,7 @@ class GraphRun {
   std::vector<std::optional<json>> records_;  // the manifest's node records, in record_order_
   std::vector<size_t> record_order_;
   std::vector<std::string> cache_reasons_;  // why a handed-over node had to run
+  std::vector<std::vector<std::string>> left_out_;  // failed sources a partial port was not given
 };
 
 void GraphRun::open_run_folder(const std::string& resolved_yaml_text) {
@@ -157,14 +159,28 @@ void GraphRun::start_manifest() {
 void GraphRun::schedule(size_t idx) {
   bool broken = false;
   std::vector<size_t> after;
-  for (const auto& port : graph_.nodes[idx].inputs)
-    for (const auto& src : port) {
+  const ResolvedNode& node = graph_.nodes[idx];
+  const auto ports = node.component->inputs();
+  // A MIEN_PORT_PARTIAL port is given what finished. Not with chained jobs: a cluster job
+  // prepares its inputs from the graph alone and cannot know what the runner left out.
+  std::vector<std::vector<bool>> left_out(node.inputs.size());
+  std::vector<std::string> left_out_names;
+  for (size_t p = 0; p < node.inputs.size(); ++p) {
+    left_out[p].assign(node.inputs[p].size(), false);
+    for (size_t k = 0; k < node.inputs[p].size(); ++k) {
+      const auto& src = node.inputs[p][k];
       if (state_[src.node] == State::kSubmitted) {
         if (std::find(after.begin(), after.end(), src.node) == after.end()) after.push_back(src.node);
       } else if (state_[src.node] != State::kDone) {
-        broken = true;
+        if (p < ports.size() && ports[p].partial() && !executor_.chains_jobs()) {
+          left_out[p][k] = true;
+          left_out_names.push_back(graph_.nodes[src.node].spec.name);
+        } else {
+          broken = true;
+        }
       }
     }
+  }
   NodeOutcome outcome;
   if (cancel_flag().load()) {
     outcome.status = NodeOutcome::Status::kCancelled;
@@ -182,7 +198,7 @@ void GraphRun::schedule(size_t idx) {
     }
     NodeJob job;
     try {
-      job = prepare_node_job(graph_, idx, after.empty() ? keys_ : masked, paths_, options_.threads);
+      job = prepare_node_job(graph_, idx, after.empty() ? keys_ : masked, paths_, options_.threads, left_out);
     } catch (const DigestCancelled&) {
       outcome.status = NodeOutcome::Status::kCancelled;
       outcome.error = "not started: the run was cancelled";
@@ -191,6 +207,12 @@ void GraphRun::schedule(size_t idx) {
       return;
     }
     const std::string& name = graph_.nodes[idx].spec.name;
+    if (!left_out_names.empty()) {
+      std::string list;
+      for (const auto& n : left_out_names) list += (list.empty() ? "" : ", ") + n;
+      console_.log(2, name, "runs with what finished; left out of its inputs (failed or skipped): " + list);
+      left_out_[idx] = std::move(left_out_names);
+    }
     if (!job.key.empty()) keys_[idx] = job.key;
     std::string damaged;
     if (!job.key.empty() && options_.use_cache) {
@@ -271,6 +293,7 @@ void GraphRun::record(size_t idx, NodeOutcome outcome) {
   rec["peak_rss_mb"] = static_cast<double>(peak_rss_kb()) / 1024.0;
   rec["outputs"] = outcome.outputs;
   if (!outcome.error.empty()) rec["error"] = outcome.error;
+  if (!left_out_[idx].empty()) rec["left_out"] = left_out_[idx];
   if (!cache_reasons_[idx].empty() && !outcome.details.contains("cache") && outcome.status != S::kCached)
     rec["cache"] = {{"decision", "run"}, {"reason", cache_reasons_[idx]}};
   for (const auto& [k, v] : outcome.details.items()) rec[k] = v;  // the executor's facts win (a job's own peak memory)
@@ -362,7 +385,7 @@ std::string cache_entry_dir(const std::string& cache_dir, const std::string& key
 bool entry_complete(const std::string& entry_dir) { return fs::exists(fs::path(entry_dir) / "entry.json"); }
 
 NodeJob prepare_node_job(const ResolvedGraph& graph, size_t index, const std::vector<std::string>& keys,
-                         const RunPaths& paths, uint32_t threads) {
+                         const RunPaths& paths, uint32_t threads, const std::vector<std::vector<bool>>& left_out) {
   const ResolvedNode& node = graph.nodes[index];
   const ComponentEntry& comp = *node.component;
   NodeJob job;
@@ -375,10 +398,12 @@ NodeJob prepare_node_job(const ResolvedGraph& graph, size_t index, const std::ve
   job.experiment = graph.experiment.name;
   bool keys_known = true;
   std::vector<std::vector<std::string>> input_keys;
-  for (const auto& port_sources : node.inputs) {
+  for (size_t p = 0; p < node.inputs.size(); ++p) {
     input_keys.emplace_back();
     job.inputs.emplace_back();
-    for (const auto& s : port_sources) {
+    for (size_t k = 0; k < node.inputs[p].size(); ++k) {
+      if (p < left_out.size() && k < left_out[p].size() && left_out[p][k]) continue;
+      const ResolvedNode::Source& s = node.inputs[p][k];
       const ResolvedNode& prod = graph.nodes[s.node];
       const PortInfo port = prod.component->outputs()[s.output];
       const std::string& key = keys[s.node];

@@ -54,8 +54,11 @@ RunResult run_experiment(const ResolvedGraph& graph, const std::string& resolved
 std::string cache_entry_dir(const std::string& cache_dir, const std::string& key);
 // The job of graph.nodes[index]: its inputs' entries from their nodes' keys (`keys`,
 // indexed like graph.nodes) and, when every input's key is known, its own key.
+// `left_out` (per input port, per source; empty = none) marks the sources of a
+// MIEN_PORT_PARTIAL port that failed: they are not given, and not part of the key.
 NodeJob prepare_node_job(const ResolvedGraph& graph, size_t index, const std::vector<std::string>& keys,
-                         const RunPaths& paths, uint32_t threads);
+                         const RunPaths& paths, uint32_t threads,
+                         const std::vector<std::vector<bool>>& left_out = {});
 // True when the entry was published completely (its entry.json exists).
 bool entry_complete(const std::string& entry_dir);
 // The published entry of the job's key as a "cached" outcome, or nullopt when there is

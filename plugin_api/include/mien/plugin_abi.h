@@ -43,7 +43,7 @@ extern "C" {
 #endif
 
 #define MIEN_ABI_VERSION_MAJOR 1
-#define MIEN_ABI_VERSION_MINOR 0
+#define MIEN_ABI_VERSION_MINOR 1
 
 /* The one symbol a plugin library exports. */
 #define MIEN_PLUGIN_ENTRY_NAME "mien_plugin_entry_v1"
@@ -277,13 +277,17 @@ typedef enum mien_port_dir { MIEN_PORT_UNSPECIFIED = 0, MIEN_PORT_IN = 1, MIEN_P
 
 #define MIEN_PORT_OPTIONAL 1u /* input may be left unconnected */
 #define MIEN_PORT_MULTIPLE 2u /* input accepts a list of values */
+/* since 1.1: with MIEN_PORT_MULTIPLE, the values whose nodes finished are given and a value
+ * whose node failed or was skipped is left out, instead of skipping this node (a report
+ * that shows what finished). The host logs what it left out. */
+#define MIEN_PORT_PARTIAL 4u
 
 typedef struct mien_port_desc {
   uint32_t struct_size;
   const char* name;             /* [a-z0-9_]+, unique within the component */
   mien_port_dir dir;
   mien_value_kind kind;
-  uint32_t flags;               /* MIEN_PORT_OPTIONAL, MIEN_PORT_MULTIPLE */
+  uint32_t flags;               /* MIEN_PORT_OPTIONAL, MIEN_PORT_MULTIPLE, MIEN_PORT_PARTIAL */
   uint64_t requires_caps;       /* MODEL inputs: MIEN_CAP_* bits the model must offer */
   const char* doc;              /* one line */
 } mien_port_desc;

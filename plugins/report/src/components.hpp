@@ -144,7 +144,9 @@ class HtmlReport {
   static inline const Input kItems{"items", MIEN_VALUE_ANY,
                                    "any node outputs: metrics JSON, attribution or curve tables, report explanations, "
                                    "text; each becomes a section",
-                                   MIEN_PORT_OPTIONAL | MIEN_PORT_MULTIPLE};
+                                   // PARTIAL: a failed node's item is left out; the report
+                                   // still renders and lists the failure
+                                   MIEN_PORT_OPTIONAL | MIEN_PORT_MULTIPLE | MIEN_PORT_PARTIAL};
   static inline const Output kHtml{"html", MIEN_VALUE_STRING,
                                    "the HTML file's path relative to the run folder (report.html, or nodes/<node>/files/report.html)"};
   static inline const Output kHeadline{"headline", MIEN_VALUE_JSON,

@@ -7,6 +7,7 @@
 #include <librsvg/rsvg.h>
 #endif
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -1238,7 +1239,17 @@ void HtmlReport::process(Context& ctx) {
                             : manifest.is_object() && manifest.contains("experiment") ? "mien report: " + manifest["experiment"].get<std::string>()
                                                                                         : "mien report";
   const RunGraph graph = read_graph(resolved, manifest);
-  const std::vector<std::string> sources = item_sources(resolved, node_);
+  std::vector<std::string> sources = item_sources(resolved, node_);
+  // The host leaves out the items whose nodes failed (the port is MIEN_PORT_PARTIAL): so
+  // do the names, or the sections would be named after the wrong nodes.
+  std::set<std::string> broken;
+  if (manifest.is_object() && manifest.contains("nodes") && manifest["nodes"].is_array())
+    for (const auto& n : manifest["nodes"]) {
+      const std::string s = n.value("status", std::string());
+      if (s == "failed" || s == "skipped" || s == "cancelled") broken.insert(n.value("name", std::string()));
+    }
+  sources.erase(std::remove_if(sources.begin(), sources.end(), [&](const std::string& r) { return broken.count(node_of(r)) > 0; }),
+                sources.end());
   const uint32_t count = ctx.count(kItems);
   const bool sourced = sources.size() == count;
 
