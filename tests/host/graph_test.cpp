@@ -88,6 +88,8 @@ Catalog test_catalog() {
       component("metric.accuracy", 1, MIEN_KIND_METRIC, "{}",
                 {in_port("model", MIEN_VALUE_MODEL), in_port("data", MIEN_VALUE_TABLE),
                  out_port("scores", MIEN_VALUE_JSON)}),
+      component("metric.agreement", 1, MIEN_KIND_METRIC, "{}",
+                {in_port("maps", MIEN_VALUE_JSON, MIEN_PORT_MULTIPLE), out_port("summary", MIEN_VALUE_JSON)}),
       component("tensor.normalize", 1, MIEN_KIND_TRANSFORM, "{}",
                 {in_port("x", MIEN_VALUE_TENSOR), out_port("y", MIEN_VALUE_TENSOR)}),
       component("report.html", 1, MIEN_KIND_REPORT, R"({"title": {"type": "string", "default": "Report"}})",
@@ -454,6 +456,35 @@ nodes:
   EXPECT_EQ(node(g, "mlp[HL]").params["pose"], "HL");
   EXPECT_THAT(sources(g, "sal[HL]", "model"), ElementsAre("mlp[HL].model"));
   EXPECT_THAT(sources(g, "report", "items"), ElementsAre("sal[S].maps", "sal[HL].maps", "sal[HR].maps"));
+}
+
+TEST(GraphMatrix, AListMixingTwoNodesCopiesOverOneKeyIsWarnedAboutWithTheMatrixToWrite) {
+  const std::string head = R"(
+experiment: m
+nodes:
+  data: {use: dataset.table, with: {path: x.csv}}
+  mlp:
+    use: model.mlp
+    matrix: {pose: [S, HL]}
+    in: {train: data.table}
+  sal_a: {use: explain.saliency, in: {model: mlp.model}}
+  sal_b: {use: explain.saliency, in: {model: mlp.model}}
+)";
+  // Both explainers' copies over pose in one list: pose S and HL mixed in one comparison.
+  Loaded mixed = load(head + "  agree: {use: metric.agreement, in: {maps: [sal_a.maps, sal_b.maps]}}\n");
+  ASSERT_TRUE(mixed.graph.has_value()) << mixed.diags.to_string();
+  EXPECT_EQ(mixed.diags.to_string(),
+            "test.yaml:11:46: warning: node 'agree': input 'maps' gathers the copies of 'sal_a', 'sal_b' over matrix "
+            "'pose' (S, HL) into one list of 4 values, so it mixes pose S, HL; to take each pose on its own, give this node the same matrix: 'matrix: {pose: [S, HL]}' (each copy "
+            "then binds to its own pose's inputs); to pool them on purpose, keep it as written\n");
+  EXPECT_THAT(sources(*mixed.graph, "agree", "maps"), ElementsAre("sal_a[S].maps", "sal_a[HL].maps", "sal_b[S].maps", "sal_b[HL].maps"));
+  // As the warning says: one comparison per pose, and no warning.
+  const ResolvedGraph per_pose =
+      valid(head + "  agree: {use: metric.agreement, matrix: {pose: [S, HL]}, in: {maps: [sal_a.maps, sal_b.maps]}}\n");
+  EXPECT_THAT(sources(per_pose, "agree[HL]", "maps"), ElementsAre("sal_a[HL].maps", "sal_b[HL].maps"));
+  // One node's copies alone (pooling folds) and a report gathering anything: no warning.
+  valid(head + "  agree: {use: metric.agreement, in: {maps: sal_a.maps}}\n");
+  valid(head + "  page: {use: report.html, in: {items: [sal_a.maps, sal_b.maps]}}\n");
 }
 
 TEST(GraphMatrix, SingleInputsPropagateTheMatrixTransitively) {

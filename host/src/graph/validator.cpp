@@ -99,9 +99,11 @@ class NodeValidator {
       const PortInfo* info = component ? component->find_port(port, MIEN_PORT_IN) : nullptr;
       if (component && info == nullptr) report_unknown_port(spec, *component, port, refs, inputs, meant);
       size_t count = 0;
+      std::vector<std::pair<const InputRef*, std::vector<const NodeSpec*>>> gathered;
       for (const auto& ref : refs) {
         if (graph::has_error_at(diags_, ref.where)) continue;  // e.g. an unknown variable in it
-        for (const NodeSpec* producer : bind_ref(spec, port, ref)) {
+        gathered.emplace_back(&ref, bind_ref(spec, port, ref));
+        for (const NodeSpec* producer : gathered.back().second) {
           ++count;
           bound[port].push_back(InputRef{producer->name, ref.port, ref.where});
           const size_t output = check_source(spec, info, port, ref, *producer);
@@ -109,9 +111,48 @@ class NodeValidator {
         }
       }
       if (info && !info->multiple() && count > 1) report_too_many(spec, port, bound[port]);
+      if (info && info->multiple() && component->kind != MIEN_KIND_REPORT) warn_mixed_copies(spec, port, gathered);
     }
     if (component) report_missing_inputs(spec, inputs, meant);
     return bound;
+  }
+
+  // Two or more refs of one list that each gather all copies of a matrix node over the same
+  // key (e.g. [deep_shap.attributions, kernel_shap.attributions], both over pose) make one
+  // list that mixes the key's values: right for pooling, wrong for a node that compares
+  // its inputs row by row (metric.agreement). Only the author knows, so this warns.
+  void warn_mixed_copies(const NodeSpec& spec, const std::string& port,
+                         const std::vector<std::pair<const InputRef*, std::vector<const NodeSpec*>>>& gathered) {
+    std::map<std::string, std::vector<std::string>> refs_by_key;  // matrix key -> refs gathering over it
+    std::map<std::string, std::vector<std::string>> values_by_key;  // in the copies' order
+    size_t total = 0;
+    for (const auto& [ref, producers] : gathered) {
+      total += producers.size();
+      if (producers.size() < 2) continue;
+      std::set<std::string> keys;
+      for (const NodeSpec* p : producers)
+        for (const auto& [key, value] : p->matrix)
+          if (!spec.matrix.count(key)) {
+            keys.insert(key);
+            auto& vs = values_by_key[key];
+            if (std::find(vs.begin(), vs.end(), value) == vs.end()) vs.push_back(value);
+          }
+      for (const auto& key : keys) refs_by_key[key].push_back(ref->node);
+    }
+    for (const auto& [key, nodes] : refs_by_key) {
+      if (nodes.size() < 2 || values_by_key[key].size() < 2) continue;
+      std::vector<std::string> quoted;
+      const std::vector<std::string>& values = values_by_key[key];
+      for (const auto& n : nodes) quoted.push_back("'" + n + "'");
+      diags_.warning(gathered.front().first->where, node_label(spec),
+                     "input '" + port + "' gathers the copies of " + join(quoted) + " over matrix '" + key + "' (" +
+                         join(values) + ") into one list of " + std::to_string(total) + " values, so it mixes " + key +
+                         " " + join(values),
+                     "to take each " + key + " on its own, give this node the same matrix: 'matrix: {" + key + ": [" +
+                         join(values) + "]}' (each copy then binds to its own " + key +
+                         "'s inputs); to pool them on purpose, keep it as written");
+      return;
+    }
   }
 
   void report_too_many(const NodeSpec& spec, const std::string& port, const std::vector<InputRef>& bound) {

@@ -145,7 +145,9 @@ void Agreement::process(Context& ctx) {
       }
       if (n == 0)
         throw Error(who + ": '" + as[i].name + "' and '" + as[j].name +
-                    "' share no rows (matched by id and explained class)");
+                    "' share no rows (matched by id and explained class): they explain different samples, e.g. the "
+                    "copies of a matrix node (one per pose or fold) gathered into one list; give this node the same "
+                    "`matrix:` so each copy compares the explainers of one pose or fold");
       an.push_back(as[i].name);
       bn.push_back(as[j].name);
       sp.push_back(ns ? s / ns : std::numeric_limits<double>::quiet_NaN());
