@@ -4,6 +4,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <filesystem>
+#include <set>
 
 #include "components.hpp"
 
@@ -33,6 +34,7 @@ void LandmarksReport::process(Context& ctx) {
 
   const std::string dir = ctx.host().output_dir();
   Json files = Json::array();
+  std::set<std::string> used;  // ids "x 1" and "x_1" make one safe name: the second gets _2
   const int64_t n = std::min<int64_t>(s.n, samples_);
   for (int64_t i = 0; i < n; ++i) {
     ctx.host().check_cancelled();
@@ -59,9 +61,10 @@ void LandmarksReport::process(Context& ctx) {
     const int r = radius_ > 0 ? radius_ : std::max(1, std::min(img.cols, img.rows) / 200);
     for (const auto& pt : s.landmarks[static_cast<size_t>(i)])
       cv::circle(img, pt, r, cv::Scalar(0, 220, 255), cv::FILLED, cv::LINE_AA);
-    const std::string name = s.ids[static_cast<size_t>(i)] + "_landmarks.png";
-    std::string safe;
-    for (char ch : name) safe += (std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-') ? ch : '_';
+    const std::string stem = safe_name(s.ids[static_cast<size_t>(i)]);
+    std::string safe = stem + "_landmarks.png";
+    for (int k = 2; used.count(safe); ++k) safe = stem + "_" + std::to_string(k) + "_landmarks.png";
+    used.insert(safe);
     if (!cv::imwrite((std::filesystem::path(dir) / safe).string(), img))
       throw Error("cannot write " + safe + " in " + dir, MIEN_ERR_IO);
     files.push_back({{"id", s.ids[static_cast<size_t>(i)]}, {"file", safe}});

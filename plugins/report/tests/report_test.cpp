@@ -542,6 +542,25 @@ TEST(Landmarks, DotsAreDrawnAtTheLandmarksAndNowhereElse) {
   EXPECT_EQ(px(img, 120, 3), grey);  // far from every landmark
 }
 
+TEST(Landmarks, IdsThatMakeTheSameFileNameGetTheirOwnFiles) {
+  // "x 1" and "x_1" are both x_1 once made safe for a file name; neither may overwrite the other.
+  ComponentRunner<mien::report::LandmarksReport> r({{"radius", 1}});
+  r.set_input("images", images(3), MIEN_PIXEL_RGB);
+  r.set_input("table", sample_table({"x 1", "x_1", "x_1_2"}, {3, 3, 3}, {"S", "S", "S"}));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const Json index = r.json("index");
+  ASSERT_EQ(index.size(), 3u);
+  std::set<std::string> files;
+  for (const auto& e : index) {
+    files.insert(e["file"].get<std::string>());
+    EXPECT_TRUE(std::filesystem::exists(r.output_dir() + "/" + e["file"].get<std::string>())) << e;
+  }
+  EXPECT_EQ(files.size(), 3u) << index.dump();
+  EXPECT_EQ(index[0]["id"], "x 1");
+  EXPECT_EQ(index[0]["file"], "x_1_landmarks.png");
+  EXPECT_EQ(index[1]["file"], "x_1_2_landmarks.png");
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- report.survey
