@@ -24,7 +24,7 @@ BUILD_DIR="${BUILD_DIR:-build}"
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libyaml-cpp-dev libboost-dev libboost-program-options-dev libboost-filesystem-dev nlohmann-json3-dev
-  libssl-dev
+  libssl-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libtorch-dev libopenblas0-pthread
   libopencv-dev libopencv-contrib-dev opencv-data

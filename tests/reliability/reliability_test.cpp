@@ -379,6 +379,23 @@ TEST_F(Reliability, AFifoInsideADataFolderIsNeverOpened) {
   EXPECT_EQ(slurp(dir_ / "r1/nodes/data/table.csv").find("b.png"), std::string::npos);
 }
 
+TEST_F(Reliability, ACatastrophicSubjectRegexFinishesInLinearTime) {
+  if (!fs::exists(kPlugins + "/libmien_datasets.so")) GTEST_SKIP() << "mien-datasets not built (MIEN_WITH_TORCH=OFF)";
+  // ^(a+)+\.png$ on 40 a's and a b backtracks 2^40 times in std::regex; RE2 answers at once.
+  const std::string name = std::string(40, 'a') + "b";
+  spit(dir_ / "photos" / "happy" / (name + ".png"), "x");
+  spit(dir_ / "photos" / "happy" / "aaaa.png", "x");
+  const fs::path exp = dir_ / "regex.yaml";
+  spit(exp, "experiment: regex\nnodes:\n  data: {use: dataset.image_folder, with: {root: photos, verify_images: false, "
+            "subject_regex: '^(a+)+\\.png$'}}\n");
+  const Result r = run(exp, "r1");
+  EXPECT_LT(r.seconds, 20);
+  EXPECT_EQ(r.code, 0) << r.err;
+  const std::string skipped = slurp(dir_ / "r1/nodes/data/skipped.csv");
+  EXPECT_NE(skipped.find(name + ".png"), std::string::npos) << skipped;
+  EXPECT_NE(skipped.find("does not match subject_regex"), std::string::npos) << skipped;
+}
+
 TEST_F(Reliability, AYamlAliasBombAndDeepNestingStopWithAClearMessage) {
   std::string bomb = "experiment: bomb\ndoc:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n";
   for (char c = 'b'; c <= 'j'; ++c) {

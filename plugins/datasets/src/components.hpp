@@ -266,7 +266,8 @@ class ImageFolderDataset {
       "disgust, happiness/joy -> happy, sadness -> sad, surprised -> surprise, contemptuous -> contempt");
   static inline const Param<std::string> kSubjectRegex{
       "subject_regex", "",
-      "Regular expression (ECMAScript) searched in each file name; its first capture group (or the whole match) "
+      "Regular expression (RE2 syntax: no backreferences or lookaround, linear time) searched in each file name; its "
+      "first capture group (or the whole match) "
       "becomes the `subject` GROUP column. A file it does not match is skipped. \"\" = no subject column"};
   static inline const Param<std::vector<std::string>> kClasses = params::classes();
   static inline const Param<bool> kVerify = params::verify_images();

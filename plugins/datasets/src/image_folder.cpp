@@ -2,8 +2,9 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include <optional>
-#include <regex>
+#include <re2/re2.h>
+
+#include <memory>
 #include <set>
 
 #include "components.hpp"
@@ -30,12 +31,10 @@ ImageFolderDataset::ImageFolderDataset(const Setup& s)
       channels_(kChannels.read(s.params())),
       threads_(s.num_threads()) {
   if (!subject_regex_.empty()) {
-    try {
-      std::regex test(subject_regex_);
-    } catch (const std::regex_error& e) {
-      throw Error("subject_regex: '" + subject_regex_ + "' is not a valid regular expression (ECMAScript): " +
-                  e.what());
-    }
+    const RE2 test(subject_regex_, RE2::Quiet);
+    if (!test.ok())
+      throw Error("subject_regex: '" + subject_regex_ + "' is not a valid regular expression (RE2 syntax): " +
+                  test.error());
   }
 }
 
@@ -43,8 +42,10 @@ void ImageFolderDataset::process(Context& ctx) {
   const Host& host = ctx.host();
   Collector col("dataset.image_folder", host);
   const Listing listing = list_files(root_, host);
-  std::optional<std::regex> subject;
-  if (!subject_regex_.empty()) subject.emplace(subject_regex_);
+  // RE2 matches in time linear in the name, so a pattern such as ^(a+)+$ cannot hang the
+  // reader the way a backtracking std::regex does.
+  std::unique_ptr<RE2> subject;
+  if (!subject_regex_.empty()) subject = std::make_unique<RE2>(subject_regex_, RE2::Quiet);
 
   size_t ignored = 0;
   std::vector<std::string> paths;  // by Sample::index, for decoding the kept crops
@@ -79,12 +80,14 @@ void ImageFolderDataset::process(Context& ctx) {
     paths.push_back(path);
     if (subject) {
       const std::string name = file.filename().string();
-      std::smatch m;
-      if (!std::regex_search(name, m, *subject) || m.str(m.size() > 1 ? 1 : 0).empty()) {
+      // The first capture group, or the whole match when the pattern has none.
+      const int group = subject->NumberOfCapturingGroups() > 0 ? 1 : 0;
+      re2::StringPiece found[2];
+      if (!subject->Match(name, 0, name.size(), RE2::UNANCHORED, found, group + 1) || found[group].empty()) {
         col.skip(path, "misnamed", "'" + name + "' does not match subject_regex '" + subject_regex_ + "'");
         continue;
       }
-      smp.groups = {m.str(m.size() > 1 ? 1 : 0)};
+      smp.groups = {std::string(found[group].data(), found[group].size())};
     }
     ++folder_counts[folder];
     col.add(std::move(smp));
