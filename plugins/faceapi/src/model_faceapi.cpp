@@ -276,7 +276,7 @@ Json FaceApiModel::info() const {
           {"input_shape", {kSide, kSide, 3}},
           {"accepts_any_size", true},
           {"input_notes", "any [N,H,W,C] size (C = 1 or 3, RGB), uint8 or float 0..255; padded to a square and "
-                          "resized to 112x112 inside the model"},
+                          "resized to 112x112 inside the model (rule: see resize)"},
           {"classes", classes_},
           {"score", "logit"},
           {"mode", meta_.value("mode", std::string())},
