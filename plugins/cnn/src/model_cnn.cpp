@@ -472,7 +472,7 @@ ComponentInfo ModelCnn::info() {
   return ComponentInfo(kId, 1, MIEN_KIND_MODEL,
                        "A CNN (conv-BN-ReLU blocks) trained from scratch on face images, with Grad-CAM layers")
       .params(kChannels, kHead, kDropout, kInputSize, kEpochs, kBatchSize, kLearningRate, kWeightDecay, kPatience,
-              kValidationSplit, kAugment, kClassWeights, kRandomize, kRandomizeLayers)
+              kValidationSplit, kValidationGroup, kAugment, kClassWeights, kRandomize, kRandomizeLayers)
       .ports(kImages, kTable, kValidationImages, kValidationTable, kSource, kModel, kCurve)
       .model_capabilities(kCapabilities);
 }
@@ -506,6 +506,7 @@ ModelCnn::ModelCnn(const Setup& setup) {
   s_.validation_split = kValidationSplit.read(p);
   if (!(s_.validation_split >= 0 && s_.validation_split <= 0.9))
     throw Error(pre + "'validation_split' must be in [0, 0.9], got " + Json(s_.validation_split).dump());
+  s_.validation_group = kValidationGroup.read(p);
   s_.augment = parse_augment(kAugment.read(p));
   s_.balanced = kClassWeights.read(p) == "balanced";
   s_.seed = setup.seed();
@@ -584,10 +585,12 @@ void ModelCnn::process(Context& ctx) {
                 (present.empty() ? std::string("no labelled class") : "only one class ('" + present[0] + "')") +
                 "; a classifier needs at least two classes");
 
-  // ---- validation: connected images or a stratified hold-out ----
+  // ---- validation: connected images, whole people (validation_group) or a stratified hold-out ----
   std::vector<int64_t> fit_rows, val_rows;
   std::vector<int64_t> val_y;
   torch::Tensor val_x;
+  std::string group_column;  // "" = rows
+  std::vector<std::string> validation_people;
   const bool val_connected = ctx.connected(kValidationImages) || ctx.connected(kValidationTable);
   if (val_connected) {
     if (!ctx.connected(kValidationImages) || !ctx.connected(kValidationTable))
@@ -609,7 +612,29 @@ void ModelCnn::process(Context& ctx) {
     if (!rows.empty()) val_x = prepared_images(vi, rows, s_.input_size);
   } else {
     fit_rows = labelled;
-    if (s_.validation_split > 0) {
+    if (s_.validation_split > 0)
+      group_column = models::validation_group_column(table, s_.validation_group, kId);
+    if (s_.validation_split > 0 && !group_column.empty()) {
+      // Whole people to validation, so early stopping and the kept epoch are judged on faces
+      // of people the training never saw.
+      const ColumnView gcol = *table.find(group_column);
+      std::vector<std::string> group_of;
+      for (int64_t r : labelled) group_of.push_back(gcol.text(r));
+      const models::GroupHoldOut h = models::hold_out_groups(group_of, s_.validation_split, s_.seed);
+      fit_rows.clear();
+      for (int64_t k : h.fit) fit_rows.push_back(labelled[static_cast<size_t>(k)]);
+      for (int64_t k : h.val) val_rows.push_back(labelled[static_cast<size_t>(k)]);
+      validation_people = h.val_groups;
+      if (val_rows.empty())
+        host.warn(std::string(kId) + ": the images show " + std::to_string(h.groups) + " person (" + group_column +
+                  "); validation by person needs two or more, so there is no early stopping");
+      else
+        host.info(std::string(kId) + ": " + models::describe_hold_out(h, group_column));
+    } else if (s_.validation_split > 0) {
+      host.info(std::string(kId) + ": validation holds out rows (stratified by class), not people: " +
+                (s_.validation_group == "rows" ? std::string("validation_group is rows")
+                                               : std::string("the table has no GROUP column 'subject'")) +
+                ", so faces of training people can be in validation");
       Rng rng(s_.seed ^ 0x9e3779b97f4a7c15ULL);
       std::vector<std::vector<int64_t>> by_class(C);
       for (int64_t i : labelled) by_class[static_cast<size_t>(y_all[static_cast<size_t>(i)])].push_back(i);
@@ -621,11 +646,11 @@ void ModelCnn::process(Context& ctx) {
         val_rows.insert(val_rows.end(), rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(take));
         fit_rows.insert(fit_rows.end(), rows.begin() + static_cast<std::ptrdiff_t>(take), rows.end());
       }
-      std::sort(fit_rows.begin(), fit_rows.end());
-      std::sort(val_rows.begin(), val_rows.end());
-      for (int64_t i : val_rows) val_y.push_back(y_all[static_cast<size_t>(i)]);
-      if (!val_rows.empty()) val_x = prepared_images(images, val_rows, s_.input_size);
     }
+    std::sort(fit_rows.begin(), fit_rows.end());
+    std::sort(val_rows.begin(), val_rows.end());
+    for (int64_t i : val_rows) val_y.push_back(y_all[static_cast<size_t>(i)]);
+    if (!val_rows.empty()) val_x = prepared_images(images, val_rows, s_.input_size);
   }
   const bool have_val = val_x.defined() && val_x.size(0) > 0;
   if (!have_val && s_.patience > 0)
@@ -761,6 +786,8 @@ void ModelCnn::process(Context& ctx) {
                          {"train_class_counts", fit_counts},
                          {"validation_rows", have_val ? val_x.size(0) : 0},
                          {"validation", val_connected ? "table" : have_val ? "split" : "none"},
+                         {"validation_group", val_connected ? Json() : group_column.empty() ? Json("rows") : Json(group_column)},
+                         {"validation_people", validation_people},
                          {"epochs_run", history.size()},
                          {"stopped_early", stopped_early},
                          {"best_epoch", best_epoch},
@@ -793,6 +820,8 @@ void ModelCnn::process(Context& ctx) {
                          {"classes", classes},
                          {"train_rows", fit_rows.size()},
                          {"validation_rows", have_val ? val_x.size(0) : 0},
+                         {"validation_group", val_connected ? Json() : group_column.empty() ? Json("rows") : Json(group_column)},
+                         {"validation_people", validation_people},
                          {"epochs_run", history.size()},
                          {"best_epoch", best_epoch},
                          {"val_accuracy", best["val_accuracy"]}});

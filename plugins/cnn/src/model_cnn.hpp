@@ -3,6 +3,7 @@
 #pragma once
 
 #include <mien/plugin.hpp>
+#include <mien_models/validation_groups.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -79,9 +80,10 @@ class ModelCnn {
           .min(0);
   static inline const Param<double> kValidationSplit =
       Param<double>("validation_split", 0.1,
-                    "When validation_images/validation_table are not connected: fraction of the training rows held "
-                    "out (stratified by class, seeded) for early stopping, in [0, 0.9]; 0 = none")
+                    "When validation_images/validation_table are not connected: fraction of the training people "
+                    "(validation_group) or rows held out (seeded) for early stopping, in [0, 0.9]; 0 = none")
           .range(0.0, 0.9);
+  static inline const Param<std::string> kValidationGroup = models::validation_group_param();
   static inline const Param<Json> kAugment =
       Param<Json>("augment", Json(true),
                   "Training-time augmentation: true (defaults flip true, rotation 10 degrees, scale 0.1, brightness "
@@ -146,6 +148,7 @@ class ModelCnn {
     double dropout = 0.3;
     int64_t input_size = 64, epochs = 30, batch_size = 64, patience = 8;
     double learning_rate = 1e-3, weight_decay = 1e-4, validation_split = 0.1;
+    std::string validation_group = "auto";
     Augment augment;
     bool balanced = false;
     uint64_t seed = 0;

@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <memory>
 
 #include "cnn_host.hpp"
@@ -392,3 +395,92 @@ TEST(ModelCnn, RandomizeFromSourceResetsTheTopLayersOnly) {
   EXPECT_NE(nothing.run(), MIEN_OK);
   EXPECT_NE(nothing.error().find("source"), std::string::npos) << nothing.error();
 }
+
+// ---- validation by person ----
+
+namespace {
+
+// The squares table with a GROUP column `subject`: six people with 6, 10, 14, 18, 22 and 26
+// images (distinct counts, so the validation row count says which people were held out).
+struct PeopleSquares {
+  Squares data;
+  std::vector<std::string> subject_of_row;
+  std::map<std::string, int64_t> rows_of;
+};
+PeopleSquares people_squares() {
+  PeopleSquares p;
+  p.data = make_squares(96, 5);
+  for (int person = 0; person < 6; ++person) {
+    const std::string name = "p" + std::to_string(person);
+    const int64_t rows = 6 + 4 * person;
+    for (int64_t k = 0; k < rows; ++k) p.subject_of_row.push_back(name);
+    p.rows_of[name] = rows;
+  }
+  return p;
+}
+mien::Table people_table(const PeopleSquares& p) {
+  mien::Table t = squares_table(p.data);
+  t.add_strings("subject", MIEN_ROLE_GROUP, p.subject_of_row);
+  return t;
+}
+Json read_cnn_json(Runner& r) {
+  std::ifstream in(std::filesystem::path(r.output_dir("model")) / "cnn.json");
+  return Json::parse(in);
+}
+
+TEST(ModelCnn, ValidationHoldsOutWholePeopleByDefault) {
+  const PeopleSquares p = people_squares();
+  for (uint64_t seed : {1u, 2u, 3u}) {
+    Runner r(toy_params({{"epochs", 2}, {"validation_split", 0.34}}), seed);
+    r.set_input("images", squares_tensor(p.data), MIEN_PIXEL_GRAY);
+    r.set_input("table", people_table(p));
+    ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+    const Json training = read_cnn_json(r)["training"];
+    EXPECT_EQ(training["validation_group"], "subject");
+    const auto held = training["validation_people"].get<std::vector<std::string>>();
+    ASSERT_EQ(held.size(), 2u);  // round(0.34 x 6)
+    // Every row of a held-out person is in validation and every other row in training:
+    // the counts are exactly the held-out people's rows and the rest, so no person is on
+    // both sides and no row is lost.
+    int64_t held_rows = 0;
+    for (const auto& name : held) held_rows += p.rows_of.at(name);
+    EXPECT_EQ(training["validation_rows"], held_rows) << "seed " << seed;
+    EXPECT_EQ(training["train_rows"], 96 - held_rows) << "seed " << seed;
+    EXPECT_EQ(r.json("model")["validation_people"], training["validation_people"]);
+    EXPECT_TRUE(r.logged("model.cnn: 2 of 6 people (subject) held out for validation: " + held[0] + ", " + held[1],
+                         MIEN_LOG_INFO));
+    EXPECT_TRUE(training["history"][0]["val_accuracy"].is_number());  // early stopping sees them
+  }
+}
+
+TEST(ModelCnn, ValidationFallsBackToRowsWithoutAGroupColumn) {
+  // No GROUP column: the stratified hold-out of rows, said in the log.
+  auto r = train(toy_params({{"epochs", 1}, {"validation_split", 0.25}}), 1, make_squares(80, 2));
+  const Json training = read_cnn_json(*r)["training"];
+  EXPECT_EQ(training["validation_group"], "rows");
+  EXPECT_TRUE(training["validation_people"].empty());
+  EXPECT_EQ(training["validation_rows"], 20);  // 5 of each class's 20
+  EXPECT_EQ(training["train_rows"], 60);
+  EXPECT_TRUE(r->logged("model.cnn: validation holds out rows (stratified by class), not people: the table has no "
+                        "GROUP column 'subject'",
+                        MIEN_LOG_INFO));
+
+  // validation_group: rows on a table with people; a missing column is an error naming the GROUP columns.
+  const PeopleSquares p = people_squares();
+  Runner rows(toy_params({{"epochs", 1}, {"validation_split", 0.25}, {"validation_group", "rows"}}), 1);
+  rows.set_input("images", squares_tensor(p.data), MIEN_PIXEL_GRAY);
+  rows.set_input("table", people_table(p));
+  ASSERT_EQ(rows.run(), MIEN_OK) << rows.error();
+  EXPECT_EQ(read_cnn_json(rows)["training"]["validation_group"], "rows");
+  EXPECT_EQ(read_cnn_json(rows)["training"]["validation_rows"], 24);
+  Runner bad(toy_params({{"validation_group", "person"}}), 1);
+  bad.set_input("images", squares_tensor(p.data), MIEN_PIXEL_GRAY);
+  bad.set_input("table", people_table(p));
+  EXPECT_EQ(bad.run(), MIEN_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(bad.error().find("'validation_group' is 'person', but the training table has no such column (GROUP "
+                             "columns: subject)"),
+            std::string::npos)
+      << bad.error();
+}
+
+}  // namespace

@@ -67,8 +67,9 @@ torch::Tensor dense_block(const torch::Tensor& x, const Block& b, bool first) {
   return torch::relu(o1 + o2 + o3 + o4);
 }
 
-// [n,h,w,c] float pixels 0..255 -> [n,3,112,112] normalised network input, differentiable.
-torch::Tensor preprocess(const torch::Tensor& images) {
+// Pads [n,h,w,c] float pixels 0..255 to a square (gray replicated to RGB) and resizes it to
+// side x side with `rule`, differentiable; [n, side, side, 3].
+torch::Tensor square_resized(const torch::Tensor& images, int64_t side, ResizeRule rule) {
   torch::Tensor t = images;
   const int64_t n = t.size(0), h = t.size(1), w = t.size(2);
   if (t.size(3) == 1) t = t.expand({n, h, w, 3});
@@ -80,28 +81,23 @@ torch::Tensor preprocess(const torch::Tensor& images) {
               : torch::constant_pad_nd(t, {0, 0, 0, 0, before, after}, 0);
   }
   const int64_t s = std::max(h, w);
-  if (s != kSide) {
-    // TensorFlow's resizeBilinear, align_corners = half_pixel_centers = false, in double.
-    std::vector<int64_t> lo(kSide), hi(kSide);
-    std::vector<double> frac(kSide);
-    const double ratio = static_cast<double>(s) / static_cast<double>(kSide);
-    for (int64_t r = 0; r < kSide; ++r) {
-      const double src = ratio * static_cast<double>(r);
-      const double fl = std::max(0.0, std::floor(src));
-      lo[r] = static_cast<int64_t>(fl);
-      frac[r] = src - fl;
-      hi[r] = std::min<int64_t>(s - 1, static_cast<int64_t>(std::ceil(src)));
-    }
-    const auto idx = torch::TensorOptions().dtype(torch::kLong);
-    const torch::Tensor ilo = torch::from_blob(lo.data(), {kSide}, idx).clone();
-    const torch::Tensor ihi = torch::from_blob(hi.data(), {kSide}, idx).clone();
-    const torch::Tensor f = torch::from_blob(frac.data(), {kSide}, torch::TensorOptions().dtype(torch::kDouble)).clone();
-    const torch::Tensor d = t.to(torch::kDouble);
-    const torch::Tensor left = d.index_select(2, ilo), right = d.index_select(2, ihi);
-    const torch::Tensor cols = left + (right - left) * f.view({1, 1, kSide, 1});
-    const torch::Tensor top = cols.index_select(1, ilo), bottom = cols.index_select(1, ihi);
-    t = (top + (bottom - top) * f.view({1, kSide, 1, 1})).to(torch::kFloat);
-  }
+  if (s == side) return t;
+  // Separable bilinear interpolation with the rule's taps, in double.
+  ResizeTaps taps = resize_taps(s, side, rule);
+  const auto idx = torch::TensorOptions().dtype(torch::kLong);
+  const torch::Tensor ilo = torch::from_blob(taps.lo.data(), {side}, idx).clone();
+  const torch::Tensor ihi = torch::from_blob(taps.hi.data(), {side}, idx).clone();
+  const torch::Tensor f = torch::from_blob(taps.frac.data(), {side}, torch::TensorOptions().dtype(torch::kDouble)).clone();
+  const torch::Tensor d = t.to(torch::kDouble);
+  const torch::Tensor left = d.index_select(2, ilo), right = d.index_select(2, ihi);
+  const torch::Tensor cols = left + (right - left) * f.view({1, 1, side, 1});
+  const torch::Tensor top = cols.index_select(1, ilo), bottom = cols.index_select(1, ihi);
+  return (top + (bottom - top) * f.view({1, side, 1, 1})).to(torch::kFloat);
+}
+
+// [n,h,w,c] float pixels 0..255 -> [n,3,112,112] normalised network input, differentiable.
+torch::Tensor preprocess(const torch::Tensor& images, ResizeRule rule) {
+  const torch::Tensor t = square_resized(images, kSide, rule);
   const torch::Tensor mean = torch::tensor({static_cast<float>(kMean[0]), static_cast<float>(kMean[1]),
                                             static_cast<float>(kMean[2])});
   return ((t - mean) / 255.0f).permute({0, 3, 1, 2}).contiguous();
@@ -120,9 +116,48 @@ void append(std::vector<float>& out, const torch::Tensor& t) {
 
 }  // namespace
 
+const char* resize_rule_name(ResizeRule rule) { return rule == ResizeRule::bilinear ? "bilinear" : "tfjs"; }
+
+ResizeRule parse_resize_rule(const std::string& name, const std::string& where) {
+  if (name == "tfjs") return ResizeRule::tfjs;
+  if (name == "bilinear") return ResizeRule::bilinear;
+  throw Error(where + ": resize rule '" + name + "' is not tfjs or bilinear");
+}
+
+ResizeTaps resize_taps(int64_t in, int64_t out, ResizeRule rule) {
+  ResizeTaps t;
+  t.lo.resize(static_cast<size_t>(out));
+  t.hi.resize(static_cast<size_t>(out));
+  t.frac.resize(static_cast<size_t>(out));
+  const double ratio = static_cast<double>(in) / static_cast<double>(out);
+  for (int64_t d = 0; d < out; ++d) {
+    const auto k = static_cast<size_t>(d);
+    if (rule == ResizeRule::tfjs) {
+      // TensorFlow's resizeBilinear, align_corners = half_pixel_centers = false.
+      const double src = ratio * static_cast<double>(d);
+      const double fl = std::max(0.0, std::floor(src));
+      t.lo[k] = static_cast<int64_t>(fl);
+      t.frac[k] = src - fl;
+      t.hi[k] = std::min<int64_t>(in - 1, static_cast<int64_t>(std::ceil(src)));
+    } else {
+      // OpenCV's INTER_LINEAR: pixel centres aligned, clamped at the edges.
+      const double src = (static_cast<double>(d) + 0.5) * ratio - 0.5;
+      auto lo = static_cast<int64_t>(std::floor(src));
+      double frac = src - static_cast<double>(lo);
+      if (lo < 0) lo = 0, frac = 0;
+      if (lo >= in - 1) lo = in - 1, frac = 0;
+      t.lo[k] = lo;
+      t.hi[k] = std::min<int64_t>(in - 1, lo + 1);
+      t.frac[k] = frac;
+    }
+  }
+  return t;
+}
+
 struct FaceApiNet::Impl {
   Block blocks[kBlocks];
   torch::Tensor fc_w, fc_b;  // [K,256], [K]
+  ResizeRule resize = ResizeRule::tfjs;
 
   std::vector<torch::Tensor*> block_params(int k) {
     std::vector<torch::Tensor*> out;
@@ -321,6 +356,16 @@ FaceApiNet FaceApiNet::load(const std::string& path) {
 }
 
 int64_t FaceApiNet::classes() const { return impl_->fc_w.size(0); }
+void FaceApiNet::set_resize(ResizeRule rule) { impl_->resize = rule; }
+ResizeRule FaceApiNet::resize() const { return impl_->resize; }
+
+std::vector<float> pad_and_resize(const Batch& b, int64_t side, ResizeRule rule) {
+  if (side < 1) throw Error("faceapi: pad_and_resize needs a side >= 1, got " + std::to_string(side));
+  torch::NoGradGuard no_grad;
+  std::vector<float> out;
+  if (b.n > 0) append(out, square_resized(batch_tensor(b, 0, b.n), side, rule));
+  return out;
+}
 
 void FaceApiNet::new_head(int64_t k, uint64_t seed) {
   std::mt19937_64 g(seed);
@@ -335,7 +380,7 @@ std::vector<float> FaceApiNet::features(const Batch& b) const {
   torch::NoGradGuard ng;
   std::vector<float> out;
   for (int64_t s = 0; s < b.n; s += kChunk)
-    append(out, impl_->features_from(0, preprocess(batch_tensor(b, s, std::min(kChunk, b.n - s)))));
+    append(out, impl_->features_from(0, preprocess(batch_tensor(b, s, std::min(kChunk, b.n - s)), impl_->resize)));
   return out;
 }
 
@@ -343,7 +388,7 @@ std::vector<float> FaceApiNet::logits(const Batch& b) const {
   torch::NoGradGuard ng;
   std::vector<float> out;
   for (int64_t s = 0; s < b.n; s += kChunk)
-    append(out, impl_->head(impl_->features_from(0, preprocess(batch_tensor(b, s, std::min(kChunk, b.n - s))))));
+    append(out, impl_->head(impl_->features_from(0, preprocess(batch_tensor(b, s, std::min(kChunk, b.n - s)), impl_->resize))));
   return out;
 }
 
@@ -352,7 +397,7 @@ std::vector<float> FaceApiNet::probabilities(const Batch& b) const {
   std::vector<float> out;
   for (int64_t s = 0; s < b.n; s += kChunk)
     append(out, torch::softmax(impl_->head(impl_->features_from(
-                                   0, preprocess(batch_tensor(b, s, std::min(kChunk, b.n - s))))),
+                                   0, preprocess(batch_tensor(b, s, std::min(kChunk, b.n - s)), impl_->resize))),
                                1));
   return out;
 }
@@ -364,7 +409,7 @@ void FaceApiNet::input_gradient(const Batch& b, const int64_t* classes, std::vec
   for (int64_t s = 0; s < b.n; s += kChunk) {
     const int64_t len = std::min(kChunk, b.n - s);
     torch::Tensor x = batch_tensor(b, s, len).clone().requires_grad_(true);
-    const torch::Tensor logits = impl_->head(impl_->features_from(0, preprocess(x)));
+    const torch::Tensor logits = impl_->head(impl_->features_from(0, preprocess(x, impl_->resize)));
     const torch::Tensor cls = torch::from_blob(const_cast<int64_t*>(classes + s), {len, 1},
                                                torch::TensorOptions().dtype(torch::kLong));
     const torch::Tensor score = logits.gather(1, cls).squeeze(1);
@@ -385,7 +430,7 @@ void FaceApiNet::layer_gradient(int block, const Batch& b, const int64_t* classe
     torch::Tensor act;
     {
       torch::NoGradGuard ng;
-      act = impl_->through(block + 1, preprocess(batch_tensor(b, s, len)));
+      act = impl_->through(block + 1, preprocess(batch_tensor(b, s, len), impl_->resize));
     }
     act = act.detach().requires_grad_(true);
     const torch::Tensor logits = impl_->head(impl_->features_from(block + 1, act));
@@ -412,7 +457,7 @@ std::vector<EpochRecord> FaceApiNet::fine_tune(const Batch& train, const std::ve
     std::vector<torch::Tensor> parts;
     for (int64_t s = 0; s < b.n; s += kChunk) {
       if (hooks.between_batches) hooks.between_batches();
-      torch::Tensor x = preprocess(batch_tensor(b, s, std::min(kChunk, b.n - s)));
+      torch::Tensor x = preprocess(batch_tensor(b, s, std::min(kChunk, b.n - s)), impl_->resize);
       parts.push_back(first == kBlocks ? m.features_from(0, x) : m.through(first, x).clone());
     }
     return parts.empty() ? torch::Tensor() : torch::cat(parts, 0);

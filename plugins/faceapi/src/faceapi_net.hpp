@@ -11,9 +11,9 @@
 //
 // Preprocessing (inside the network, so gradients reach the raw pixels): RGB (gray is
 // replicated), zero-padded to a square (centred as face-api does: the extra pixel of an
-// odd difference goes after), resized to 112 x 112 with TensorFlow's bilinear rule
-// (align_corners = false, half_pixel_centers = false), pixel values 0..255 minus the mean
-// RGB (122.782, 117.001, 104.298), divided by 255.
+// odd difference goes after), resized to 112 x 112 (ResizeRule: by default TensorFlow's
+// bilinear rule as face-api.js calls it, align_corners = false, half_pixel_centers = false),
+// pixel values 0..255 minus the mean RGB (122.782, 117.001, 104.298), divided by 255.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +27,25 @@ namespace mien::faceapi {
 constexpr int64_t kSide = 112;
 constexpr int64_t kFeatures = 256;
 constexpr int kBlocks = 4;
+
+// How a face is resized to the network's 112 x 112 (bilinear interpolation either way; they
+// differ in where output pixel d samples the input of n -> m pixels):
+//   tfjs     TensorFlow.js resizeBilinear(align_corners = false, half_pixel_centers = false),
+//            what face-api.js runs: src = d * n / m (the top-left corners line up, so a
+//            downscale drops the last input rows and columns' weight and shifts the face up-left
+//            by about half an input pixel);
+//   bilinear OpenCV's INTER_LINEAR, pixel centres aligned: src = (d + 0.5) * n / m - 0.5,
+//            clamped to [0, n - 1].
+enum class ResizeRule { tfjs, bilinear };
+const char* resize_rule_name(ResizeRule rule);
+ResizeRule parse_resize_rule(const std::string& name, const std::string& where);  // throws naming `where`
+
+// One axis of a resize: output pixel d = in[lo[d]] + (in[hi[d]] - in[lo[d]]) * frac[d].
+struct ResizeTaps {
+  std::vector<int64_t> lo, hi;
+  std::vector<double> frac;
+};
+ResizeTaps resize_taps(int64_t in, int64_t out, ResizeRule rule);
 
 // A batch of images, row-major [n, h, w, c], c = 1 (gray) or 3 (RGB), values 0..255.
 struct Batch {
@@ -66,6 +85,11 @@ struct FineTuneHooks {
   std::function<void()> between_batches;  // may throw (cancellation)
 };
 
+// The network's preprocessing up to the normalisation: padded to a square and resized to
+// side x side with `rule` (the code the network runs, with any side), [n, side, side, 3]
+// float 0..255. For tests and diagnostics.
+std::vector<float> pad_and_resize(const Batch& b, int64_t side, ResizeRule rule);
+
 // Sets LibTorch's intra-op thread count (process-wide).
 void set_compute_threads(int threads);
 
@@ -85,6 +109,10 @@ class FaceApiNet {
   FaceApiNet& operator=(FaceApiNet&&) noexcept;
 
   int64_t classes() const;
+
+  // The resize rule of the preprocessing (default tfjs, face-api.js's own).
+  void set_resize(ResizeRule rule);
+  ResizeRule resize() const;
 
   // Replaces the dense head by a fresh 256 -> k layer (Glorot-uniform kernel, zero bias)
   // drawn from `seed`.

@@ -238,8 +238,11 @@ std::unique_ptr<FaceApiModel> FaceApiModel::open_dir(const std::string& dir, int
   } catch (const std::exception& e) {
     throw Error(std::string(kId) + ": " + jp.string() + ": a field is missing or of the wrong type: " + e.what(), MIEN_ERR_IO);
   }
+  // Artifacts from before the option have no "resize": face-api.js's rule, the only one then.
+  const ResizeRule resize = parse_resize_rule(meta.value("resize", std::string("tfjs")), std::string(kId) + ": " + jp.string());
   if (mode == "as_shipped" && !meta.contains("weights_sha256")) {  // randomised ones carry weights.pt
     FaceApiNet net = shipped_net(classes, dir);
+    net.set_resize(resize);
     auto m = std::make_unique<FaceApiModel>(std::move(net), meta);
     m->dir = dir;
     return m;
@@ -255,6 +258,7 @@ std::unique_ptr<FaceApiModel> FaceApiModel::open_dir(const std::string& dir, int
                     " (recorded in " + kArtifactJson + " when it was written)",
                 MIEN_ERR_IO);
   FaceApiNet net = FaceApiNet::load(wp.string());
+  net.set_resize(resize);
   if (net.classes() != static_cast<int64_t>(classes.size()))
     throw Error(std::string(kId) + ": " + wp.string() + " has " + std::to_string(net.classes()) + " outputs but " +
                     kArtifactJson + " lists " + std::to_string(classes.size()) + " classes",
@@ -272,10 +276,11 @@ Json FaceApiModel::info() const {
           {"input_shape", {kSide, kSide, 3}},
           {"accepts_any_size", true},
           {"input_notes", "any [N,H,W,C] size (C = 1 or 3, RGB), uint8 or float 0..255; padded to a square and "
-                          "resized to 112x112 inside the model"},
+                          "resized to 112x112 inside the model (rule: see resize)"},
           {"classes", classes_},
           {"score", "logit"},
           {"mode", meta_.value("mode", std::string())},
+          {"resize", resize_rule_name(net_.resize())},
           {"randomized", meta_.value("randomized", Json())},
           {"artifact_dir", dir},  // lets a model.faceapi_expression node copy it (input `source`)
           {"cam_layers", kCamLayers},
@@ -327,7 +332,7 @@ ComponentInfo ModelFaceApiExpression::info() {
   return ComponentInfo(kId, 1, MIEN_KIND_MODEL,
                        "The face-api.js facial-expression CNN (LibTorch port of the pretrained network; "
                        "as shipped or fine-tuned), with input gradients and Grad-CAM layers")
-      .params(kMode, kClasses, kUnfreezeBlocks, kEpochs, kLearningRate, kBatchSize, kValidationSplit, kValidationGroup, kWeights,
+      .params(kMode, kClasses, kUnfreezeBlocks, kEpochs, kLearningRate, kBatchSize, kValidationSplit, kValidationGroup, kResize, kWeights,
               kRandomize, kRandomizeLayers)
       .ports(kImages, kTable, kSource, kModel, kCurve)
       .model_capabilities(kCapabilities);
@@ -346,6 +351,7 @@ ModelFaceApiExpression::ModelFaceApiExpression(const Setup& s) {
   options_.seed = s.seed();
   validation_split_ = kValidationSplit.read(p);
   validation_group_ = kValidationGroup.read(p);
+  resize_ = parse_resize_rule(kResize.read(p), std::string(kId) + ": parameter 'resize'");
   const std::string w = kWeights.read(p);
   weights_dir_ = w.empty() ? w : s.resolve_path(w);
   if (!weights_dir_.empty() && !fs::is_directory(weights_dir_))
@@ -449,6 +455,7 @@ void ModelFaceApiExpression::process_shipped(Context& ctx) {
                      {"type_id", kId},
                      {"mode", "as_shipped"},
                      {"classes", classes},
+                     {"resize", resize_rule_name(resize_)},
                      {"face_api_classes", shipped_names},
                      {"weights", {{"manifest", {{"file", kManifestFile}, {"bytes", kManifestSize}, {"sha256", kManifestSha256}}},
                                   {"bin", {{"file", kBinFile}, {"bytes", kBinSize}, {"sha256", kBinSha256}}}}},
@@ -458,10 +465,11 @@ void ModelFaceApiExpression::process_shipped(Context& ctx) {
     meta["weights_sha256"] = save_weights(net, dir / kArtifactWeights);
   }
   write_file(dir / kArtifactJson, meta.dump(1) + "\n");
-  ctx.host().info(std::string(kId) + ": the shipped face-api.js network, classes " + join(classes));
+  ctx.host().info(std::string(kId) + ": the shipped face-api.js network, classes " + join(classes) + ", resize " +
+                  resize_rule_name(resize_));
   ctx.set(kCurve, curve_table({}));
   ctx.set_model(kModel, {{"type_id", kId}, {"mode", "as_shipped"}, {"classes", classes},
-                         {"randomized", meta.value("randomized", Json())}});
+                         {"resize", resize_rule_name(resize_)}, {"randomized", meta.value("randomized", Json())}});
 }
 
 void ModelFaceApiExpression::process_fine_tune(Context& ctx) {
@@ -567,6 +575,7 @@ void ModelFaceApiExpression::process_fine_tune(Context& ctx) {
   const Batch& fit_b = fit_px.batch;
   const Batch& val_b = val_px.batch;
   FaceApiNet net = shipped_net(kFaceApiClasses, weights_dir_);
+  net.set_resize(resize_);
   net.new_head(static_cast<int64_t>(C), options_.seed);
   FineTuneHooks hooks;
   hooks.between_batches = [&] { host.check_cancelled(); };
@@ -599,6 +608,7 @@ void ModelFaceApiExpression::process_fine_tune(Context& ctx) {
                      {"type_id", kId},
                      {"mode", "fine_tune"},
                      {"classes", classes},
+                     {"resize", resize_rule_name(resize_)},
                      {"weights_sha256", sha},
                      {"randomized", randomized},
                      {"training", {{"unfreeze_blocks", options_.unfreeze_blocks},
@@ -619,6 +629,7 @@ void ModelFaceApiExpression::process_fine_tune(Context& ctx) {
   ctx.set_model(kModel, {{"type_id", kId},
                          {"mode", "fine_tune"},
                          {"classes", classes},
+                         {"resize", resize_rule_name(resize_)},
                          {"best_epoch", best_epoch},
                          {"epochs_run", history.size()},
                          {"train_accuracy", kept.train_accuracy},

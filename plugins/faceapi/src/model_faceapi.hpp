@@ -103,6 +103,13 @@ class ModelFaceApiExpression {
                     "fine_tune: fraction of each class held out to report validation loss and accuracy (0 = none)")
           .range(0, 0.9);
   static inline const Param<std::string> kValidationGroup = models::validation_group_param();
+  static inline const Param<std::string> kResize =
+      Param<std::string>("resize", "tfjs",
+                         "How a face is resized to the network's 112x112: tfjs = the original face-api.js rule "
+                         "(TensorFlow.js resizeBilinear, align_corners = half_pixel_centers = false: output pixel d "
+                         "samples input d x n/m); bilinear = OpenCV's pixel-centred INTER_LINEAR ((d + 0.5) x n/m - "
+                         "0.5). Recorded in the artifact, so predictions, gradients and fine-tuning use the same rule")
+          .one_of({"tfjs", "bilinear"});
   static inline const Param<std::string> kWeights{
       "weights", "",
       "Folder holding face_expression_model-weights_manifest.json and face_expression_model.bin (checked by "
@@ -153,6 +160,7 @@ class ModelFaceApiExpression {
   FineTuneOptions options_;
   double validation_split_ = 0.2;
   std::string validation_group_;
+  ResizeRule resize_ = ResizeRule::tfjs;
   std::string weights_dir_;
   std::string randomize_ = "none";
   int randomize_layers_ = 1;

@@ -469,3 +469,107 @@ TEST(FaceApiFineTune, ValidatesOnWholePeopleAndKeepsTheBestEpoch) {
 }
 
 }  // namespace
+
+// ---- the resize rule (tfjs = face-api.js's own, bilinear = OpenCV's INTER_LINEAR) ----
+
+namespace {
+
+// A gray image through the network's pad-and-resize; returns channel 0 (gray is replicated
+// to RGB, so the three channels must agree).
+std::vector<double> resized_gray(const std::vector<float>& px, int64_t side_in, int64_t side_out, ResizeRule rule) {
+  const std::vector<float> out = pad_and_resize(Batch{px.data(), 1, side_in, side_in, 1}, side_out, rule);
+  EXPECT_EQ(out.size(), static_cast<size_t>(side_out * side_out * 3));
+  std::vector<double> gray;
+  for (size_t i = 0; i < out.size(); i += 3) {
+    EXPECT_EQ(out[i], out[i + 1]);
+    EXPECT_EQ(out[i], out[i + 2]);
+    gray.push_back(out[i]);
+  }
+  return gray;
+}
+
+void expect_pixels(const std::vector<double>& got, const std::vector<double>& want, const char* what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-4) << what << ", pixel " << i;
+}
+
+}  // namespace
+
+TEST(FaceApiResize, KnownAnswersFourToTwo) {
+  // v[y][x] = 10 y + x.
+  std::vector<float> px;
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 4; ++x) px.push_back(static_cast<float>(10 * y + x));
+  // tfjs: output d samples input 2d (corners aligned): rows/columns 0 and 2, no blending.
+  expect_pixels(resized_gray(px, 4, 2, ResizeRule::tfjs), {0, 2, 20, 22}, "tfjs 4->2");
+  // bilinear: output d samples (d + 0.5) x 2 - 0.5 = 0.5, 2.5: the mean of each 2x2 block.
+  expect_pixels(resized_gray(px, 4, 2, ResizeRule::bilinear), {5.5, 7.5, 25.5, 27.5}, "bilinear 4->2");
+}
+
+TEST(FaceApiResize, KnownAnswersTwoToThree) {
+  // v[y][x] = 60 y + 30 x.
+  const std::vector<float> px = {0, 30, 60, 90};
+  // tfjs: positions d x 2/3 = 0, 2/3, 4/3 (clamped to the last pixel, 1).
+  expect_pixels(resized_gray(px, 2, 3, ResizeRule::tfjs), {0, 20, 30, 40, 60, 70, 60, 80, 90}, "tfjs 2->3");
+  // bilinear: (d + 0.5) x 2/3 - 0.5 = -1/6 (clamped to 0), 1/2, 7/6 (clamped to 1).
+  expect_pixels(resized_gray(px, 2, 3, ResizeRule::bilinear), {0, 15, 30, 30, 45, 60, 60, 75, 90}, "bilinear 2->3");
+}
+
+TEST(FaceApiResize, BilinearIsOpenCvsInterLinear) {
+  std::mt19937_64 g(5);
+  for (int side : {37, 150}) {  // up- and downscale to 112
+    cv::Mat img(side, side, CV_32FC1);
+    for (int y = 0; y < side; ++y)
+      for (int x = 0; x < side; ++x) img.at<float>(y, x) = static_cast<float>(g() % 256);
+    std::vector<float> px(img.begin<float>(), img.end<float>());
+    cv::Mat want;
+    cv::resize(img, want, cv::Size(112, 112), 0, 0, cv::INTER_LINEAR);
+    auto worst_diff = [&](ResizeRule rule) {
+      const std::vector<double> got = resized_gray(px, side, 112, rule);
+      double worst = 0;
+      for (int y = 0; y < 112; ++y)
+        for (int x = 0; x < 112; ++x)
+          worst = std::max(worst, std::abs(got[static_cast<size_t>(y * 112 + x)] - want.at<float>(y, x)));
+      return worst;
+    };
+    // OpenCV interpolates in float: agreement to its rounding, while the tfjs rule is off by
+    // grey levels on this noise image.
+    EXPECT_LE(worst_diff(ResizeRule::bilinear), 5e-3) << side << " -> 112";
+    EXPECT_GT(worst_diff(ResizeRule::tfjs), 10.0) << side << " -> 112";
+  }
+}
+
+TEST(FaceApiResize, ComponentRecordsTheRuleAndTheModelUsesIt) {
+  Runner tfjs({{"mode", "as_shipped"}}, 7), bilinear({{"mode", "as_shipped"}, {"resize", "bilinear"}}, 7);
+  ASSERT_EQ(tfjs.run(), MIEN_OK) << tfjs.error();
+  ASSERT_EQ(bilinear.run(), MIEN_OK) << bilinear.error();
+  EXPECT_EQ(tfjs.json("model")["resize"], "tfjs");  // the default: face-api.js's rule
+  EXPECT_EQ(bilinear.json("model")["resize"], "bilinear");
+  auto mt = FaceApiModel::open_dir(tfjs.output_dir("model"), 1);
+  auto mb = FaceApiModel::open_dir(bilinear.output_dir("model"), 1);
+  EXPECT_EQ(mt->info()["resize"], "tfjs");
+  EXPECT_EQ(mb->info()["resize"], "bilinear");
+  // The astronaut crop (106 x 118, padded to 118) is resized: the rules give other logits
+  // (the probabilities are all but 1 for happy either way).
+  cv::Mat face_f;
+  astronaut_face().convertTo(face_f, CV_32FC3);
+  const std::vector<float> face_px(face_f.begin<float>(), face_f.end<float>());
+  const Batch face{face_px.data(), 1, face_f.rows, face_f.cols, 3};
+  const auto lt = mt->net().logits(face), lb = mb->net().logits(face);
+  double diff = 0;
+  for (size_t k = 0; k < lt.size(); ++k) diff = std::max(diff, static_cast<double>(std::abs(lt[k] - lb[k])));
+  EXPECT_GT(diff, 1e-2);
+  // A 112 x 112 face is not resized: both rules give the same output.
+  cv::Mat face112;
+  cv::resize(astronaut_face(), face112, cv::Size(112, 112), 0, 0, cv::INTER_AREA);
+  EXPECT_EQ(values(mt->predict(u8_tensor({face112}).view(), NullHost().host())),
+            values(mb->predict(u8_tensor({face112}).view(), NullHost().host())));
+
+  try {
+    Runner bad({{"resize", "nearest"}}, 7);
+    ADD_FAILURE() << "resize: nearest was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("parameter 'resize' is \"nearest\", expected one of"), std::string::npos)
+        << e.what();
+  }
+}

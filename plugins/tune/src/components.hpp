@@ -3,6 +3,7 @@
 #pragma once
 
 #include <mien/plugin.hpp>
+#include <mien_models/validation_groups.hpp>
 
 #include <cstdint>
 #include <string>
@@ -14,7 +15,7 @@ namespace mien::tune {
 //
 //   search:
 //     use: tune.hyperband
-//     in: {train: split.train, validation: split.test}
+//     in: {train: split.train, validation: split.val}   # or no validation: whole people of train
 //     with:
 //       max_epochs: 27          # R
 //       eta: 3
@@ -56,9 +57,18 @@ class TuneHyperband {
   static inline const Param<int64_t> kSeed =
       Param<int64_t>("seed", -1, "Seed of the search (configurations, weights, batches); -1 = the node's seed").min(-1);
 
+  static inline const Param<double> kValidationSplit =
+      Param<double>("validation_split", 0.2,
+                    "When 'validation' is not connected: fraction of the training people (validation_group) or rows "
+                    "held out (seeded) as the objective, in (0, 0.9]")
+          .range(0.0, 0.9);
+  static inline const Param<std::string> kValidationGroup = models::validation_group_param();
+
   static inline const Input kTrain{"train", MIEN_VALUE_TABLE, "training rows: FEATURE columns and a LABEL"};
   static inline const Input kValidation{"validation", MIEN_VALUE_TABLE,
-                                        "validation rows (the objective), same FEATURE columns and classes"};
+                                        "validation rows (the objective), same FEATURE columns and classes (optional; "
+                                        "else validation_split of train's people)",
+                                        MIEN_PORT_OPTIONAL};
   static inline const Output kTrials{"trials", MIEN_VALUE_TABLE,
                                      "one row per trial and rung: iteration, bracket, rung, trial, features, layers, "
                                      "hidden, dropout, l2, learning_rate, epochs, val_accuracy, promoted"};
@@ -76,6 +86,8 @@ class TuneHyperband {
 
  private:
   int64_t R_, eta_, iterations_, budget_, batch_size_;
+  double validation_split_;
+  std::string validation_group_;
   std::vector<int64_t> sizes_;
   uint64_t seed_;
   uint32_t threads_;

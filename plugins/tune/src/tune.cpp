@@ -3,6 +3,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <set>
 
 #include "components.hpp"
 #include "hyperband.hpp"
@@ -41,18 +42,36 @@ Data make_data(const select::Matrix& xs, const std::vector<int64_t>& y, const st
   return d;
 }
 
+// The rows `sel` of `m` (and of `y`).
+select::Matrix take_rows(const select::Matrix& m, const std::vector<int64_t>& sel) {
+  select::Matrix out;
+  out.rows = static_cast<int64_t>(sel.size());
+  out.cols = m.cols;
+  out.v.reserve(sel.size() * static_cast<size_t>(m.cols));
+  for (int64_t i : sel)
+    out.v.insert(out.v.end(), m.v.begin() + i * m.cols, m.v.begin() + (i + 1) * m.cols);
+  return out;
+}
+std::vector<int64_t> take_labels(const std::vector<int64_t>& y, const std::vector<int64_t>& sel) {
+  std::vector<int64_t> out;
+  for (int64_t i : sel) out.push_back(y[static_cast<size_t>(i)]);
+  return out;
+}
+
 }  // namespace
 
 ComponentInfo TuneHyperband::info() {
   return ComponentInfo("tune.hyperband", 1, MIEN_KIND_TRANSFORM,
                        "Hyperband search over the paper's MLP space (and feature-subset sizes) by validation accuracy")
-      .params(kMaxEpochs, kEta, kIterations, kBudget, kSubsetSizes, kBatchSize, kSeed)
+      .params(kMaxEpochs, kEta, kIterations, kBudget, kSubsetSizes, kBatchSize, kSeed, kValidationSplit,
+              kValidationGroup)
       .ports(kTrain, kValidation, kTrials, kBest, kBestFeatures, kSummary);
 }
 
 TuneHyperband::TuneHyperband(const Setup& s)
     : R_(kMaxEpochs.read(s.params())), eta_(kEta.read(s.params())), iterations_(kIterations.read(s.params())),
       budget_(kBudget.read(s.params())), batch_size_(kBatchSize.read(s.params())),
+      validation_split_(kValidationSplit.read(s.params())), validation_group_(kValidationGroup.read(s.params())),
       sizes_(kSubsetSizes.read(s.params())), threads_(s.num_threads()) {
   const int64_t seed = kSeed.read(s.params());
   seed_ = seed >= 0 ? static_cast<uint64_t>(seed) : s.seed();
@@ -66,50 +85,112 @@ void TuneHyperband::process(Context& ctx) {
   const Host& host = ctx.host();
   const std::string who = "tune.hyperband";
   const TableView tt = ctx.table(kTrain);
-  const TableView vt = ctx.table(kValidation);
-  const select::Labeled tr = select::read_labeled(tt, who);
+  select::Labeled tr = select::read_labeled(tt, who);
   const int64_t p = tr.x.cols;
-  // Validation: the same feature names (any order) and class names.
-  const auto vlabel = vt.label();
-  if (!vlabel) throw Error(who + ": input 'validation' has no LABEL column; expected labelled validation rows");
-  const auto tcats = tt.label()->categories();
-  const auto vcats = vlabel->categories();
-  std::vector<int64_t> vmap;  // validation code -> train code
-  for (size_t c = 0; c < vcats.size(); ++c) {
-    auto it = std::find(tcats.begin(), tcats.end(), vcats[c]);
-    if (it == tcats.end() && !tcats.empty())
-      throw Error(who + ": class '" + vcats[c] + "' of input 'validation' is not a class of input 'train'");
-    vmap.push_back(tcats.empty() ? static_cast<int64_t>(c) : it - tcats.begin());
-  }
   select::Matrix vx;
   std::vector<int64_t> vy;
-  {
-    std::vector<ColumnView> cols;
-    for (const auto& n : tr.names) {
-      auto c = vt.find(n);
-      if (!c || c->role() != MIEN_ROLE_FEATURE)
-        throw Error(who + ": feature '" + n + "' of input 'train' is not a FEATURE column of input 'validation'");
-      cols.push_back(*c);
+  std::string group_column;  // "" = rows
+  std::vector<std::string> validation_people;
+  const bool val_connected = ctx.connected(kValidation);
+  if (val_connected) {
+    const TableView vt = ctx.table(kValidation);
+    // Validation: the same feature names (any order) and class names.
+    const auto vlabel = vt.label();
+    if (!vlabel) throw Error(who + ": input 'validation' has no LABEL column; expected labelled validation rows");
+    const auto tcats = tt.label()->categories();
+    const auto vcats = vlabel->categories();
+    std::vector<int64_t> vmap;  // validation code -> train code
+    for (size_t c = 0; c < vcats.size(); ++c) {
+      auto it = std::find(tcats.begin(), tcats.end(), vcats[c]);
+      if (it == tcats.end() && !tcats.empty())
+        throw Error(who + ": class '" + vcats[c] + "' of input 'validation' is not a class of input 'train'");
+      vmap.push_back(tcats.empty() ? static_cast<int64_t>(c) : it - tcats.begin());
     }
-    const auto codes = vlabel->codes();
-    std::vector<int64_t> keep;
-    for (int64_t i = 0; i < vt.num_rows(); ++i)
-      if (codes[static_cast<size_t>(i)] >= 0) keep.push_back(i);
-    if (keep.empty()) throw Error(who + ": input 'validation' has no labelled rows");
-    vx.rows = static_cast<int64_t>(keep.size());
-    vx.cols = p;
-    vx.v.resize(static_cast<size_t>(vx.rows * p));
-    for (size_t r = 0; r < keep.size(); ++r) {
-      const int64_t code = codes[static_cast<size_t>(keep[r])];
-      vy.push_back(vcats.empty() || code >= static_cast<int64_t>(vmap.size()) ? code : vmap[static_cast<size_t>(code)]);
-      for (int64_t j = 0; j < p; ++j) {
-        const double v = cols[static_cast<size_t>(j)].number(keep[r]);
-        if (!std::isfinite(v))
-          throw Error(who + ": FEATURE column '" + tr.names[static_cast<size_t>(j)] +
-                      "' of input 'validation' holds a non-finite value in row " + std::to_string(keep[r]));
-        vx.v[r * static_cast<size_t>(p) + static_cast<size_t>(j)] = v;
+    {
+      std::vector<ColumnView> cols;
+      for (const auto& n : tr.names) {
+        auto c = vt.find(n);
+        if (!c || c->role() != MIEN_ROLE_FEATURE)
+          throw Error(who + ": feature '" + n + "' of input 'train' is not a FEATURE column of input 'validation'");
+        cols.push_back(*c);
+      }
+      const auto codes = vlabel->codes();
+      std::vector<int64_t> keep;
+      for (int64_t i = 0; i < vt.num_rows(); ++i)
+        if (codes[static_cast<size_t>(i)] >= 0) keep.push_back(i);
+      if (keep.empty()) throw Error(who + ": input 'validation' has no labelled rows");
+      vx.rows = static_cast<int64_t>(keep.size());
+      vx.cols = p;
+      vx.v.resize(static_cast<size_t>(vx.rows * p));
+      for (size_t r = 0; r < keep.size(); ++r) {
+        const int64_t code = codes[static_cast<size_t>(keep[r])];
+        vy.push_back(vcats.empty() || code >= static_cast<int64_t>(vmap.size()) ? code : vmap[static_cast<size_t>(code)]);
+        for (int64_t j = 0; j < p; ++j) {
+          const double v = cols[static_cast<size_t>(j)].number(keep[r]);
+          if (!std::isfinite(v))
+            throw Error(who + ": FEATURE column '" + tr.names[static_cast<size_t>(j)] +
+                        "' of input 'validation' holds a non-finite value in row " + std::to_string(keep[r]));
+          vx.v[r * static_cast<size_t>(p) + static_cast<size_t>(j)] = v;
+        }
       }
     }
+    // The same person on both sides makes the objective optimistic: say who.
+    group_column = models::validation_group_column(tt, validation_group_, who);
+    if (!group_column.empty() && vt.find(group_column)) {
+      const ColumnView tg = *tt.find(group_column), vg = *vt.find(group_column);
+      std::set<std::string> train_people, shared;
+      for (int64_t r : tr.kept_rows) train_people.insert(tg.text(r));
+      for (int64_t i = 0; i < vt.num_rows(); ++i)
+        if (train_people.count(vg.text(i))) shared.insert(vg.text(i));
+      if (!shared.empty())
+        host.warn(who + ": " + std::to_string(shared.size()) + " person(s) (" + group_column +
+                  ") are in both 'train' and 'validation' (e.g. " + *shared.begin() +
+                  "); the validation accuracy then sees faces of training people");
+    }
+    group_column.clear();
+  } else {
+    // No validation table: hold out whole people of train (validation_group), else rows.
+    if (!(validation_split_ > 0))
+      throw Error(who + ": connect 'validation', or set 'validation_split' > 0 to hold out people of 'train'");
+    group_column = models::validation_group_column(tt, validation_group_, who);
+    std::vector<int64_t> fit, val;
+    if (!group_column.empty()) {
+      const ColumnView gcol = *tt.find(group_column);
+      std::vector<std::string> group_of;
+      for (int64_t r : tr.kept_rows) group_of.push_back(gcol.text(r));
+      const models::GroupHoldOut h = models::hold_out_groups(group_of, validation_split_, seed_);
+      if (h.val.empty())
+        throw Error(who + ": 'train' shows " + std::to_string(h.groups) + " person (" + group_column +
+                    "); validation by person needs two or more (connect 'validation' or set validation_group: rows)");
+      fit = h.fit;
+      val = h.val;
+      validation_people = h.val_groups;
+      host.info(who + ": " + models::describe_hold_out(h, group_column));
+    } else {
+      host.info(who + ": validation holds out rows (stratified by class), not people: " +
+                (validation_group_ == "rows" ? std::string("validation_group is rows")
+                                             : std::string("the table has no GROUP column 'subject'")) +
+                ", so faces of training people can be in validation");
+      // Each class's rows as their own groups: a seeded hold-out of round(fraction x n) of
+      // them, at least one row of every class left in training.
+      std::map<int64_t, std::vector<int64_t>> by_class;
+      for (size_t i = 0; i < tr.y.size(); ++i) by_class[tr.y[i]].push_back(static_cast<int64_t>(i));
+      for (const auto& [c, idx] : by_class) {
+        std::vector<std::string> ids;
+        for (int64_t i : idx) ids.push_back(std::to_string(i));
+        const models::GroupHoldOut h = models::hold_out_groups(ids, validation_split_, seed_ + static_cast<uint64_t>(c));
+        for (int64_t k : h.fit) fit.push_back(idx[static_cast<size_t>(k)]);
+        for (int64_t k : h.val) val.push_back(idx[static_cast<size_t>(k)]);
+      }
+      std::sort(fit.begin(), fit.end());
+      std::sort(val.begin(), val.end());
+      if (val.empty()) throw Error(who + ": 'train' is too small to hold out validation rows; connect 'validation'");
+    }
+    vx = take_rows(tr.x, val);
+    vy = take_labels(tr.y, val);
+    tr.x = take_rows(tr.x, fit);
+    tr.y = take_labels(tr.y, fit);
+    tr.kept_rows = take_labels(tr.kept_rows, fit);
   }
   int64_t classes = tr.classes;
   for (int64_t c : vy) classes = std::max(classes, c + 1);
@@ -297,6 +378,11 @@ void TuneHyperband::process(Context& ctx) {
                                   {"features", b.features},
                                   {"params", best_params}}},
                         {"feature_subset_sizes", sizes_},
+                        {"train_rows", tr.x.rows},
+                        {"validation_rows", vx.rows},
+                        {"validation", val_connected ? "table" : "split"},
+                        {"validation_group", val_connected ? Json() : group_column.empty() ? Json("rows") : Json(group_column)},
+                        {"validation_people", validation_people},
                         {"seed", seed_}};
   host.info(who + ": " + std::to_string(next_trial) + " configurations, " + std::to_string(used) +
             " epochs; best validation accuracy " + std::to_string(b.val_accuracy) + " (trial " +

@@ -251,3 +251,78 @@ TEST(TuneHyperband, Errors) {
   cancelled.cancel_after(3);
   EXPECT_EQ(cancelled.run(), MIEN_ERR_CANCELLED);
 }
+
+// ---- validation by person (no validation table connected) ----
+
+namespace {
+
+// easy_table with a GROUP column `subject`: seven people with 6, 8, ..., 18 rows (distinct
+// counts, so the validation row count says which people were held out).
+Table easy_people_table(std::map<std::string, int64_t>& rows_of) {
+  std::vector<std::string> subject;
+  for (int person = 0; person < 7; ++person) {
+    const std::string name = "p" + std::to_string(person);
+    rows_of[name] = 6 + 2 * person;
+    for (int64_t k = 0; k < rows_of[name]; ++k) subject.push_back(name);
+  }
+  Table t = easy_table(static_cast<int64_t>(subject.size()), 3);  // 84 rows
+  t.add_strings("subject", MIEN_ROLE_GROUP, subject);
+  return t;
+}
+
+}  // namespace
+
+TEST(TuneHyperband, WithoutAValidationTableHoldsOutWholePeople) {
+  std::map<std::string, int64_t> rows_of;
+  for (uint64_t seed : {1u, 2u, 3u}) {
+    ComponentRunner<tune::TuneHyperband> r({{"max_epochs", 3}, {"validation_split", 0.3}}, seed);
+    r.set_input("train", easy_people_table(rows_of));
+    ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+    const Json s = r.json("summary");
+    EXPECT_EQ(s["validation"], "split");
+    EXPECT_EQ(s["validation_group"], "subject");
+    const auto held = s["validation_people"].get<std::vector<std::string>>();
+    ASSERT_EQ(held.size(), 2u);  // round(0.3 x 7)
+    // The counts are exactly the held-out people's rows and everyone else's: no person on
+    // both sides, every row on one.
+    int64_t held_rows = 0;
+    for (const auto& name : held) held_rows += rows_of.at(name);
+    EXPECT_EQ(s["validation_rows"], held_rows) << "seed " << seed;
+    EXPECT_EQ(s["train_rows"], 84 - held_rows) << "seed " << seed;
+    EXPECT_TRUE(r.logged("tune.hyperband: 2 of 7 people (subject) held out for validation: " + held[0] + ", " + held[1],
+                         MIEN_LOG_INFO));
+    // The objective is measured on them: accuracies are multiples of 1 / validation rows.
+    for (double a : r.table("trials").get("val_accuracy").numbers())
+      EXPECT_NEAR(a * static_cast<double>(held_rows), std::round(a * static_cast<double>(held_rows)), 1e-9);
+  }
+}
+
+TEST(TuneHyperband, WithoutAGroupColumnHoldsOutRowsAndSaysSo) {
+  ComponentRunner<tune::TuneHyperband> r({{"max_epochs", 3}}, 1);
+  r.set_input("train", easy_table(90, 1));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const Json s = r.json("summary");
+  EXPECT_EQ(s["validation_group"], "rows");
+  EXPECT_TRUE(s["validation_people"].empty());
+  EXPECT_EQ(s["validation_rows"], 18);  // 0.2 of each class's 30 rows
+  EXPECT_EQ(s["train_rows"], 72);
+  EXPECT_TRUE(r.logged("tune.hyperband: validation holds out rows (stratified by class), not people: the table has "
+                       "no GROUP column 'subject'",
+                       MIEN_LOG_INFO));
+
+  // A connected validation table that shares people with train: a warning naming one.
+  std::map<std::string, int64_t> rows_of;
+  ComponentRunner<tune::TuneHyperband> shared({{"max_epochs", 3}}, 1);
+  shared.set_input("train", easy_people_table(rows_of));
+  shared.set_input("validation", easy_people_table(rows_of));
+  ASSERT_EQ(shared.run(), MIEN_OK) << shared.error();
+  EXPECT_TRUE(shared.logged("tune.hyperband: 7 person(s) (subject) are in both 'train' and 'validation' (e.g. p0)",
+                            MIEN_LOG_WARNING));
+  EXPECT_EQ(shared.json("summary")["validation"], "table");
+
+  // No validation table and validation_split 0: nothing to measure the objective on.
+  ComponentRunner<tune::TuneHyperband> none({{"max_epochs", 3}, {"validation_split", 0.0}}, 1);
+  none.set_input("train", easy_table(30, 1));
+  EXPECT_EQ(none.run(), MIEN_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(none.error().find("connect 'validation'"), std::string::npos) << none.error();
+}
