@@ -6,7 +6,7 @@
 # Writes the full KDEF-sized fixture with mien-synth-dataset (70 people x 7 expressions x
 # 3 poses x 2 series = 2,940 colour JPEGs at KDEF's 562x762), runs the whole experiment
 # with an empty cache, and prints the wall time of each stage from the run's manifest.json
-# (per node `wall_seconds`), grouped. The target (issue 7): under 10 minutes on 2 cores
+# (per node `wall_seconds`), grouped. The target: under 10 minutes on 2 cores
 # for the geometric pipeline (no hyperparameter search). Defaults: BUILD_DIR=build,
 # WORK_DIR=a fresh temporary folder (kept; its path is printed).
 set -euo pipefail

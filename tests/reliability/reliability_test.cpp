@@ -1,4 +1,4 @@
-// Results you can trust (issue 12): the cache sees the files a node reads and verifies
+// Results you can trust: the cache sees the files a node reads and verifies
 // itself, run folders never alias the cache writably, runs and nodes never share folders,
 // hostile input ends with a clear message in seconds. Each test is one case of the corpus
 // of bad inputs that mien was run against, and runs the `mien` executable as a user would.
