@@ -241,15 +241,17 @@ class Filter {
 // (same ids, same columns), the neutral values used: connected to metric.fidelity's
 // `baseline` of a model of the absolute features it makes "the subject's own neutral
 // face" the value of the features left out; `relative_baseline` is the same face for a
-// model of the relative features (all 0 for difference, all 1 for ratio).
+// model of the relative features (all 0 for difference, all 1 for ratio). mode: none keeps
+// the features as they are: the same rows and classes, to compare absolute features fairly.
 // Ratio mode: a neutral value of exactly 0 (or not finite) cannot divide; it is an error
 // naming the feature and the subject (use mode: difference for features that can be 0).
 class SubjectBaseline {
  public:
   static inline const Param<std::string> kMode =
       Param<std::string>("mode", "difference",
-                         "difference = x - neutral, ratio = x / neutral (a neutral value of 0 is an error)")
-          .one_of({"difference", "ratio"});
+                         "difference = x - neutral, ratio = x / neutral (a neutral value of 0 is an error), none = x "
+                         "unchanged (the same rows and classes, to compare absolute features on them)")
+          .one_of({"difference", "ratio", "none"});
   static inline const Param<std::string> kGroup{
       "group", "", "Column naming the person (\"\" = `subject` when the table has it, else its first GROUP column)"};
   static inline const Param<std::vector<std::string>> kMatch{
@@ -272,7 +274,8 @@ class SubjectBaseline {
                                        "per output row (same ids and columns) the neutral feature values used"};
   static inline const Output kRelativeBaseline{
       "relative_baseline", MIEN_VALUE_TABLE,
-      "the same rows with the neutral face in the output's terms: every feature 0 (difference) or 1 (ratio)"};
+      "the same rows with the neutral face in the output's terms: every feature 0 (difference), 1 (ratio), the "
+      "neutral values (none)"};
   static inline const Output kSummary{"summary", MIEN_VALUE_JSON,
                                       "mode, rows in and out, neutral rows, persons, persons dropped"};
 

@@ -172,6 +172,7 @@ void SubjectBaseline::process(Context& ctx) {
   if (rows.empty()) throw Error(std::string(kWho) + ": no row is left once the neutral faces are taken out");
 
   const bool ratio = mode_ == "ratio";
+  const bool unchanged = mode_ == "none";  // the same rows and classes, absolute features (for comparisons)
   if (ratio) {
     // Rule: a neutral value of exactly 0 cannot divide; stop rather than write inf.
     for (const auto& [k, b] : baselines)
@@ -203,12 +204,15 @@ void SubjectBaseline::process(Context& ctx) {
       for (int64_t r : rows) {
         const double nv = baselines.at(key[static_cast<size_t>(r)]).sum[f];
         const double x = col.number(r);
-        rel.push_back(ratio ? x / nv : x - nv);
+        rel.push_back(ratio ? x / nv : unchanged ? x : x - nv);
         used.push_back(nv);
       }
       out.add_numbers(col.name(), MIEN_ROLE_FEATURE, std::move(rel));
-      base.add_numbers(col.name(), MIEN_ROLE_FEATURE, std::move(used));
-      rel_base.add_numbers(col.name(), MIEN_ROLE_FEATURE, std::vector<double>(rows.size(), ratio ? 1.0 : 0.0));
+      base.add_numbers(col.name(), MIEN_ROLE_FEATURE, used);
+      if (unchanged)
+        rel_base.add_numbers(col.name(), MIEN_ROLE_FEATURE, used);
+      else
+        rel_base.add_numbers(col.name(), MIEN_ROLE_FEATURE, std::vector<double>(rows.size(), ratio ? 1.0 : 0.0));
       ++f;
     } else if (col.role() == MIEN_ROLE_LABEL && neutral_code >= 0 && std::string(col.name()) == label->name()) {
       for (Table* t : {&out, &base, &rel_base}) add_label_without(*t, col, rows, neutral_code);

@@ -72,6 +72,17 @@ TEST(SubjectBaseline, RatioDividesByTheNeutralValues) {
   EXPECT_EQ(r.table("relative_baseline").get("h").numbers(), (std::vector<double>{1, 1, 1, 1}));
 }
 
+TEST(SubjectBaseline, NoneKeepsTheFeaturesOnTheSameRows) {
+  ComponentRunner<SubjectBaseline> r({{"mode", "none"}});
+  r.set_input("table", faces());
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const mien::TableView t = r.table("table");
+  EXPECT_EQ(t.get("id").texts(), (std::vector<std::string>{"a_h_S", "a_s_P", "b_h_S", "b_h_P"}));
+  EXPECT_EQ(t.get("w").numbers(), (std::vector<double>{12, 6, 30, 5}));
+  EXPECT_EQ(t.label()->categories(), (std::vector<std::string>{"happy", "sad"}));
+  EXPECT_EQ(r.table("relative_baseline").get("w").numbers(), (std::vector<double>{10, 8, 21, 4}));
+}
+
 TEST(SubjectBaseline, WithoutMatchEveryNeutralFaceOfThePersonCounts) {
   ComponentRunner<SubjectBaseline> r({{"match", mien::Json::array()}});
   r.set_input("table", faces());
