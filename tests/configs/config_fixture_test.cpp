@@ -396,6 +396,31 @@ TEST_F(ConfigFixture, JaffeRunsWholeWithLeaveSubjectsOutFolds) {
   for (const auto& a : arms) EXPECT_NE(out.find("  " + a, head), std::string::npos) << a;
 }
 
+// configs/demo_subject_relative.yaml: the demo's geometric arm on features relative to each
+// identity's neutral face, beside absolute features on the same rows (about 5 s).
+TEST_F(ConfigFixture, DemoSubjectRelativeRunsAboveChance) {
+  ASSERT_EQ(mien("", kConfigs + "/demo_subject_relative.yaml", "run"), 0) << log("run.log");
+  expect_all_ran("run", 40);
+  const fs::path n = dir_ / "run/nodes";
+  const json summary = read_json(n / "relative/summary.json");
+  EXPECT_EQ(summary["mode"], "difference");
+  EXPECT_EQ(summary["match"], json({"pose"}));
+  EXPECT_GT(summary["neutral_rows"].get<int>(), 0);
+  EXPECT_EQ(summary["rows_out"].get<int>() + summary["neutral_rows"].get<int>(), summary["rows_in"].get<int>());
+  for (const char* node : {"accuracy", "abs_accuracy"}) {
+    const json m = read_json(n / node / "metrics.json");
+    EXPECT_EQ(m["classes"].size(), 6u) << node << ": the neutral class is left out";
+    EXPECT_GT(m["accuracy"].get<double>(), 0.5) << node << ": chance is 1/6";
+  }
+  for (const char* pose : {"S", "HL", "HR"}) {
+    for (const char* node : {"fidelity_neutral", "abs_fidelity_neutral"}) {
+      const json f = read_json(n / (std::string(node) + "-" + pose) / "summary.json");
+      EXPECT_TRUE(f.contains("baseline")) << node << " " << pose;
+    }
+    EXPECT_FALSE(read_json(n / (std::string("fidelity-") + pose) / "summary.json").contains("baseline")) << pose;
+  }
+}
+
 TEST_F(ConfigFixture, CkplusRunsWholeWithLeaveSubjectsOutFolds) {
   synth("--layout ckplus --subjects 9 --frames 5 --seed 3", "CK+");
   const int rc = mien("CKPLUS_ROOT='" + (dir_ / "CK+").string() + "'", kConfigs + "/ckplus.yaml", "run",

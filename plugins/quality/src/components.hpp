@@ -20,6 +20,11 @@ struct QPorts {
   static inline const Input kReferenceOptional{
       "reference", MIEN_VALUE_TABLE, "the training table: feature means (and standard deviations for noisy)",
       MIEN_PORT_OPTIONAL};
+  static inline const Input kBaseline{
+      "baseline", MIEN_VALUE_TABLE,
+      "per-sample values (matched by id) that replace the features left out instead of reference's mean, e.g. "
+      "each subject's own neutral face (transform.subject_baseline's baseline)",
+      MIEN_PORT_OPTIONAL};
   static inline const Output kCurve{"curve", MIEN_VALUE_TABLE, "one row per step of the sweep"};
   static inline const Output kSummary{"summary", MIEN_VALUE_JSON, "the metric's values and settings"};
   static inline const Param<int> kBatchSize =
@@ -50,6 +55,9 @@ void run_sweep(Context& ctx, const SweepSettings& s);
 // reference (training) mean, and count the samples whose prediction is unchanged:
 // (1/N) sum_i 1[f(x~_i) = f(x_i)]. The curve also holds explanation accuracy
 // (1/N_labelled) sum_i 1[f(x~_i) = y_i] and both again for random rankings (control).
+// With `baseline` connected, sample i's left-out features take the values of
+// baseline's row with the same id instead of the mean (reference is then unused):
+// "each subject's own neutral face" as the baseline (transform.subject_baseline).
 class Fidelity {
  public:
   static inline const Param<std::vector<int>> kN{"n", {1, 2, 3, 4, 5, 6, 7, 8, 9, 10},

@@ -1,6 +1,7 @@
 // metric.fidelity, metric.explanation_accuracy (ter Burg & Kaya 2022, doi:10.3390/a15100367) and metric.top_n_weight.
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 
 #include "components.hpp"
@@ -12,8 +13,8 @@ namespace {
 ComponentInfo sweep_info(const char* id, const char* summary, const Param<std::vector<int>>& n) {
   ComponentInfo ci(id, 1, MIEN_KIND_METRIC, summary);
   ci.params(n, QPorts::kRandomRepeats, QPorts::kBatchSize)
-      .ports(QPorts::kModel, QPorts::kSamples, QPorts::kAttributions, QPorts::kReference, QPorts::kCurve,
-             QPorts::kSummary);
+      .ports(QPorts::kModel, QPorts::kSamples, QPorts::kAttributions, QPorts::kReference, QPorts::kBaseline,
+             QPorts::kCurve, QPorts::kSummary);
   return ci;
 }
 
@@ -28,6 +29,37 @@ SweepSettings sweep_settings(const char* id, const Setup& s, const Param<std::ve
   for (int v : st.n)
     if (v < 1) throw Error(std::string(id) + ": parameter 'n' holds " + std::to_string(v) + "; every n must be >= 1");
   return st;
+}
+
+// The baseline table's model features for every sample, in sample order (matched by
+// id); an error names the samples without a row.
+std::vector<float> baseline_rows(const TableView& rep, const TableView& samples,
+                                    const std::vector<std::string>& features, const std::string& who) {
+  const auto x = explain::feature_rows(rep, features, who, "baseline");
+  const auto rep_ids = sample_ids(rep);
+  std::map<std::string, int64_t> row_of;
+  for (int64_t r = 0; r < rep.num_rows(); ++r) row_of.emplace(rep_ids[r], r);
+  const auto ids = sample_ids(samples);
+  const size_t M = features.size();
+  std::vector<float> out(ids.size() * M);
+  std::vector<std::string> missing;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto it = row_of.find(ids[i]);
+    if (it == row_of.end()) {
+      missing.push_back(ids[i]);
+      continue;
+    }
+    std::copy_n(&x[static_cast<size_t>(it->second) * M], M, &out[i * M]);
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (size_t i = 0; i < missing.size() && i < 8; ++i) list += (i ? ", " : "") + missing[i];
+    if (missing.size() > 8) list += ", ... (" + std::to_string(missing.size()) + " in all)";
+    throw Error(who + ": " + std::to_string(missing.size()) + " samples have no baseline row (matched by id): " +
+                list + "; give baseline the same rows as samples (e.g. transform.subject_baseline's baseline of "
+                "the same table)");
+  }
+  return out;
 }
 
 }  // namespace
@@ -55,6 +87,10 @@ void run_sweep(Context& ctx, const SweepSettings& st) {
   if (N == 0) throw Error(who + ": the samples table has no rows");
   const auto x = explain::feature_rows(samples, mi.features, who, "samples", &host);
   const auto mu = feature_means(ctx.table(QPorts::kReference), mi.features, who, "reference");
+  // Per-sample baseline values (row-major N x M), or none: the reference mean for all.
+  const bool per_sample = ctx.connected(QPorts::kBaseline);
+  const std::vector<float> rep =
+      per_sample ? baseline_rows(ctx.table(QPorts::kBaseline), samples, mi.features, who) : std::vector<float>();
   const Attributions A = read_attributions(ctx.table(QPorts::kAttributions), who, "attributions");
   const auto pf = player_features(A, mi.features, who);
   const size_t P = pf.size();
@@ -106,7 +142,10 @@ void run_sweep(Context& ctx, const SweepSettings& st) {
         }
         for (size_t k = 0; k < K; ++k, ++r) {
           float* row = &rows[r * M];
-          for (int64_t j = 0; j < M; ++j) row[j] = static_cast<float>(mu[j]);
+          if (per_sample)
+            std::copy_n(&rep[i * M], M, row);
+          else
+            for (int64_t j = 0; j < M; ++j) row[j] = static_cast<float>(mu[j]);
           for (int q = 0; q < ns[k]; ++q)
             for (int j : pf[order[q]]) row[j] = x[i * M + j];
         }
@@ -184,6 +223,13 @@ void run_sweep(Context& ctx, const SweepSettings& st) {
                 "keep the top-n features by |attribution| of the predicted class (ties: column order), set the others "
                 "to the reference mean; fidelity = share of samples whose prediction is unchanged, accuracy = share "
                 "(of labelled samples) whose new prediction equals the label"}};
+  if (per_sample) {
+    summary["baseline"] = "per sample: the baseline table's row with the sample's id";
+    summary["definition"] =
+        "keep the top-n features by |attribution| of the predicted class (ties: column order), set the others to the "
+        "sample's own baseline row (matched by id, e.g. the subject's neutral face); fidelity = share of samples "
+        "whose prediction is unchanged, accuracy = share (of labelled samples) whose new prediction equals the label";
+  }
   curve.meta(summary);
   ctx.set(QPorts::kCurve, std::move(curve));
   ctx.set(QPorts::kSummary, summary);

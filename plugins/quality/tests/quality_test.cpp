@@ -115,6 +115,61 @@ TEST(Fidelity, MissingAttributionRowsAreAnError) {
       << r->error();
 }
 
+// Per-sample baseline rows, shuffled and with one extra row: matched by id.
+mien::Table baseline_rows() {
+  mien::Table t(5);
+  t.add_strings("id", MIEN_ROLE_ID, {"s1003", "s1001", "s9999", "s1000", "s1002"});
+  t.add_numbers("f0", MIEN_ROLE_FEATURE, {1, 0, 5, -1, 0});
+  t.add_numbers("f1", MIEN_ROLE_FEATURE, {0, 0, 5, 0, 0});
+  t.add_numbers("f2", MIEN_ROLE_FEATURE, {0, -2, 5, 0, 0});
+  return t;
+}
+
+TEST(Fidelity, BaselineRowsReplaceTheLeftOutFeatures) {
+  auto m = model3();
+  auto r = sweep<Fidelity>(m, Json{{"n", {1, 2, 3}}}, attributions());
+  r->set_input("baseline", baseline_rows());
+  ASSERT_EQ(r->run(), MIEN_OK) << r->error();
+  // Predictions: s0 c1, s1 c0, s2 c0, s3 c1 (w.x = 0.25, -0.25, -0.14, 0.1).
+  // n = 1: s0 keeps f1 -> (-1, 0.5, 0): -0.25 c0 (changed); s1 keeps f0 -> (-0.5, 0, -2): 0.25 c1
+  //   (changed); s2 keeps f1 -> (0, -1, 0): -0.1 c0 (same); s3 keeps f0 -> (-1, 0, 0): c0 (changed).
+  // n = 2: s0 (-1, 0.5, 0.5): -0.35 c0 (changed); s1 (-0.5, 0, 1): -0.35 c0 (same);
+  //   s2 (0, -1, 0.5): -0.2 c0 (same); s3 (-1, 1, 0): -0.2 c0 (changed).
+  const auto c = r->table("curve");
+  EXPECT_EQ(c.get("fidelity").numbers(), (std::vector<double>{0.25, 0.5, 1.0}));
+  EXPECT_EQ(c.get("accuracy").numbers(), (std::vector<double>{0.75, 0.5, 0.5}));
+  const Json s = r->json("summary");
+  EXPECT_TRUE(s.contains("baseline"));
+  EXPECT_NE(s["definition"].get<std::string>().find("baseline row"), std::string::npos);
+}
+
+TEST(Fidelity, WithoutBaselineTheSummaryIsUnchanged) {
+  auto m = model3();
+  auto r = sweep<Fidelity>(m, Json{{"n", {1, 2, 3}}}, attributions());
+  ASSERT_EQ(r->run(), MIEN_OK) << r->error();
+  const Json s = r->json("summary");
+  EXPECT_FALSE(s.contains("baseline"));
+  EXPECT_EQ(s["definition"],
+            "keep the top-n features by |attribution| of the predicted class (ties: column order), set the others "
+            "to the reference mean; fidelity = share of samples whose prediction is unchanged, accuracy = share "
+            "(of labelled samples) whose new prediction equals the label");
+  // A baseline equal to the reference mean (0) for everybody gives the mean's figures.
+  auto z = sweep<Fidelity>(m, Json{{"n", {1, 2, 3}}}, attributions());
+  z->set_input("baseline", make_table(std::vector<float>(12, 0.0f), 3, m.class_names()));
+  ASSERT_EQ(z->run(), MIEN_OK) << z->error();
+  EXPECT_EQ(z->table("curve").get("fidelity").numbers(), r->table("curve").get("fidelity").numbers());
+  EXPECT_EQ(z->table("curve").get("random_fidelity").numbers(), r->table("curve").get("random_fidelity").numbers());
+}
+
+TEST(Fidelity, BaselineMustCoverEverySample) {
+  auto m = model3();
+  auto r = sweep<Fidelity>(m, Json{{"n", {1}}}, attributions());
+  r->set_input("baseline", make_table({0, 0, 0, 0, 0, 0}, 3, m.class_names()));  // s1000, s1001 only
+  EXPECT_NE(r->run(), MIEN_OK);
+  EXPECT_NE(r->error().find("2 samples have no baseline row (matched by id): s1002, s1003"), std::string::npos)
+      << r->error();
+}
+
 TEST(TopNWeight, MatchesTheHandComputedShares) {
   mien::testing::ComponentRunner<TopNWeight> r(Json{{"n", {1, 2}}});
   r.set_input("attributions", attributions());

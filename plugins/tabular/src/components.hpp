@@ -222,4 +222,71 @@ class Filter {
   bool exclude_;
 };
 
+// Example config:
+//
+//   relative:
+//     use: transform.subject_baseline
+//     with: {mode: difference}          # or ratio; group: subject, match: [pose] by default
+//     in: {table: features.table}
+//
+// Expresses every face's FEATURE columns relative to the same person's neutral face: per
+// row, x - n (difference) or x / n (ratio), where n is the mean of the FEATURE values of
+// the rows with the same `group` value (the subject) and the same `match` values (the
+// pose, when the table has a pose column) whose label is `neutral`. Absolute geometry is
+// dominated by who the person is (face shape); relative to the own neutral face, what is
+// left is the expression. The neutral rows are dropped by default (keep_neutral: false):
+// relative to themselves they are all zeros (ones for ratio) and would make "neutral" a
+// class that is classified by the baseline, not by the face; the neutral class is then
+// removed from the label's categories too. Output `baseline` holds, for every output row
+// (same ids, same columns), the neutral values used: connected to metric.fidelity's
+// `baseline` of a model of the absolute features it makes "the subject's own neutral
+// face" the value of the features left out; `relative_baseline` is the same face for a
+// model of the relative features (all 0 for difference, all 1 for ratio). mode: none keeps
+// the features as they are: the same rows and classes, to compare absolute features fairly.
+// Ratio mode: a neutral value of exactly 0 (or not finite) cannot divide; it is an error
+// naming the feature and the subject (use mode: difference for features that can be 0).
+class SubjectBaseline {
+ public:
+  static inline const Param<std::string> kMode =
+      Param<std::string>("mode", "difference",
+                         "difference = x - neutral, ratio = x / neutral (a neutral value of 0 is an error), none = x "
+                         "unchanged (the same rows and classes, to compare absolute features on them)")
+          .one_of({"difference", "ratio", "none"});
+  static inline const Param<std::string> kGroup{
+      "group", "", "Column naming the person (\"\" = `subject` when the table has it, else its first GROUP column)"};
+  static inline const Param<std::vector<std::string>> kMatch{
+      "match", {"pose"},
+      "Columns the neutral face must share with the row besides the person, e.g. [pose]; one the table lacks is "
+      "skipped (an error when a column has a close name, a likely misspelling)"};
+  static inline const Param<std::string> kNeutral{"neutral", "neutral", "Label of the neutral faces"};
+  static inline const Param<bool> kKeepNeutral{
+      "keep_neutral", false,
+      "Keep the neutral rows (all zeros / ones once relative to themselves, a trivially classified class)"};
+  static inline const Param<std::string> kMissing = Param<std::string>(
+      "missing", "error",
+      "A person (and pose) without a neutral face: error = stop naming them, drop = leave their rows out")
+      .one_of({"error", "drop"});
+
+  static inline const Input kTableIn{"table", MIEN_VALUE_TABLE, "feature table with a LABEL and the person's column"};
+  static inline const Output kTableOut{"table", MIEN_VALUE_TABLE,
+                                       "the rows (neutral ones dropped unless keep_neutral), features made relative"};
+  static inline const Output kBaseline{"baseline", MIEN_VALUE_TABLE,
+                                       "per output row (same ids and columns) the neutral feature values used"};
+  static inline const Output kRelativeBaseline{
+      "relative_baseline", MIEN_VALUE_TABLE,
+      "the same rows with the neutral face in the output's terms: every feature 0 (difference), 1 (ratio), the "
+      "neutral values (none)"};
+  static inline const Output kSummary{"summary", MIEN_VALUE_JSON,
+                                      "mode, rows in and out, neutral rows, persons, persons dropped"};
+
+  static ComponentInfo info();
+  explicit SubjectBaseline(const Setup& s);
+  void process(Context& ctx);
+
+ private:
+  std::string mode_, group_, neutral_, missing_;
+  std::vector<std::string> match_;
+  bool keep_neutral_;
+};
+
 }  // namespace mien::tabular

@@ -49,7 +49,7 @@ TEST(TabularPlugin, DescribesItsComponents) {
     for (uint32_t k = 0; k < c->num_ports; ++k) EXPECT_NE(std::string(c->ports[k].doc), "") << c->type_id;
   }
   EXPECT_EQ(ids, (std::set<std::string>{"dataset.table", "split.holdout", "split.group_kfold", "transform.standardize",
-                                        "transform.filter"}));
+                                        "transform.filter", "transform.subject_baseline"}));
   EXPECT_EQ(component(p, "dataset.table")->kind, MIEN_KIND_DATASET);
   EXPECT_EQ(component(p, "split.holdout")->kind, MIEN_KIND_TRANSFORM);
 }
