@@ -738,6 +738,9 @@ std::vector<std::string> item_sources(const std::string& resolved, const std::st
 Json headline_rows(const std::vector<std::pair<std::string, Json>>& items) {
   struct Row {
     std::string label, value, where;
+    // A share (fidelity, explanation accuracy) and how many samples it is a share of, so
+    // the copies of one matrix node (folds, poses) can be pooled: sum(share * n) / sum(n).
+    double share = NAN, random_share = NAN, weight = NAN;
   };
   std::vector<Row> rows;
   std::map<std::string, int> seen;
@@ -745,6 +748,13 @@ Json headline_rows(const std::vector<std::pair<std::string, Json>>& items) {
     auto add = [&, w = where](const std::string& label, const std::string& value) {
       rows.push_back({label, value, w});
       ++seen[label];
+    };
+    auto add_share = [&](const std::string& label, const std::string& value, double share, double random_share,
+                         const char* weight_key) {
+      add(label, value);
+      rows.back().share = share;
+      rows.back().random_share = random_share;
+      if (j.contains(weight_key) && j[weight_key].is_number()) rows.back().weight = j[weight_key].get<double>();
     };
     if (!j.is_object()) continue;
     const std::string m = j.value("metric", std::string());
@@ -770,13 +780,15 @@ Json headline_rows(const std::vector<std::pair<std::string, Json>>& items) {
       const std::string who = by.empty() ? "" : " (" + by + ")";
       if (at_n5(j, "fidelity", &v, &n)) {
         std::string val = fmt2(v);
-        if (at_n5(j, "random_fidelity", &r, &nr)) val += " (random " + fmt2(r) + ")";
-        add("fidelity at n=" + std::to_string(n) + who, val);
+        const bool has_random = at_n5(j, "random_fidelity", &r, &nr);
+        if (has_random) val += " (random " + fmt2(r) + ")";
+        add_share("fidelity at n=" + std::to_string(n) + who, val, v, has_random ? r : NAN, "samples");
       }
       if (at_n5(j, "accuracy", &v, &n)) {
         std::string val = fmt2(v);
-        if (at_n5(j, "random_accuracy", &r, &nr)) val += " (random " + fmt2(r) + ")";
-        add("explanation accuracy at n=" + std::to_string(n) + who, val);
+        const bool has_random = at_n5(j, "random_accuracy", &r, &nr);
+        if (has_random) val += " (random " + fmt2(r) + ")";
+        add_share("explanation accuracy at n=" + std::to_string(n) + who, val, v, has_random ? r : NAN, "labelled");
       }
     } else if (m == "ground_truth") {
       if (j.contains("features") && j["features"].is_object()) {
@@ -830,6 +842,29 @@ Json headline_rows(const std::vector<std::pair<std::string, Json>>& items) {
   }
   Json out = Json::array();
   std::map<std::string, size_t> merged_at;
+  // Shares of the copies merged into one row: pooled over the copies (weighted by their
+  // samples) and mean ± sd over the copies, beside the per-copy figures.
+  struct Pool {
+    double weighted = 0, weighted_random = 0, weight = 0, sum = 0, sum_sq = 0;
+    int count = 0;
+    bool weighted_ok = true, random_ok = true;
+  };
+  std::map<std::string, Pool> pools;
+  for (const auto& r : rows) {
+    if (!(seen[r.label] > 1 && all_copies[r.label]) || !std::isfinite(r.share)) continue;
+    Pool& p = pools[r.label];
+    ++p.count;
+    p.sum += r.share;
+    p.sum_sq += r.share * r.share;
+    if (std::isfinite(r.weight) && r.weight > 0) {
+      p.weighted += r.share * r.weight;
+      p.weight += r.weight;
+      if (std::isfinite(r.random_share)) p.weighted_random += r.random_share * r.weight;
+      else p.random_ok = false;
+    } else {
+      p.weighted_ok = false;
+    }
+  }
   for (const auto& r : rows) {
     if (seen[r.label] > 1 && all_copies[r.label]) {
       const std::string part = bracket(r.where) + " " + r.value;
@@ -844,6 +879,19 @@ Json headline_rows(const std::vector<std::pair<std::string, Json>>& items) {
     }
     const std::string tag = seen[r.label] > 1 && !r.where.empty() ? ", " + r.where : "";
     out.push_back({{"label", r.label + tag}, {"value", r.value}});
+  }
+  for (const auto& [label, p] : pools) {
+    if (p.count < 2 || !merged_at.count(label) || p.count != seen[label]) continue;
+    const double mean = p.sum / p.count;
+    const double sd = std::sqrt(std::max(0.0, (p.sum_sq - p.count * mean * mean) / (p.count - 1)));
+    std::string v;
+    if (p.weighted_ok && p.weight > 0) {
+      v += "; pooled " + fmt2(p.weighted / p.weight);
+      if (p.random_ok) v += " (random " + fmt2(p.weighted_random / p.weight) + ")";
+    }
+    v += "; mean ± sd over " + std::to_string(p.count) + " " + fmt2(mean) + " ± " + fmt2(sd);
+    Json& row = out[merged_at[label]];
+    row["value"] = row["value"].get<std::string>() + v;
   }
   return out;
 }

@@ -750,13 +750,28 @@ TEST(Html, HeadlineFromTheItemsItRecognises) {
     ComponentRunner<HtmlReport> r2({{"copy_to_run", false}});
     r2.set_node_name("html");
     { std::ofstream(r2.run_dir() + "/resolved.yaml") << "nodes:\n  html:\n    use: report.html@1\n    in:\n      items: [\"fid[S].summary\", \"fid[HL].summary\"]\n  other:\n    use: x\n"; }
-    r2.add_input("items", fid).add_input("items", fid);
+    // Two copies of unequal size: pooled = weighted by their samples (labelled ones for
+    // explanation accuracy), beside the mean and sd over the copies.
+    Json small = fid, large = fid;
+    small["samples"] = 10;
+    small["labelled"] = 10;
+    small["fidelity"] = {0.5, 0.7, 0.90, 0.95};
+    large["samples"] = 30;
+    large["labelled"] = 20;
+    large["fidelity"] = {0.5, 0.7, 0.50, 0.95};
+    large["accuracy"] = {0.4, 0.6, 0.56, 0.9};
+    r2.add_input("items", small).add_input("items", large);
     ASSERT_EQ(r2.run(), MIEN_OK) << r2.error();
     const Json h2 = r2.json("headline");
     // The copies of one matrix node share a row.
     ASSERT_EQ(h2["rows"].size(), 2u);
     EXPECT_EQ(h2["rows"][0]["label"], "fidelity at n=5 (explain.deep_shap)");
-    EXPECT_EQ(h2["rows"][0]["value"], "S 0.93 (random 0.36); HL 0.93 (random 0.36)");
+    // (0.9 * 10 + 0.5 * 30) / 40 = 0.60; mean 0.70, sd 0.28
+    EXPECT_EQ(h2["rows"][0]["value"],
+              "S 0.90 (random 0.36); HL 0.50 (random 0.36); pooled 0.60 (random 0.36); mean ± sd over 2 0.70 ± 0.28");
     EXPECT_EQ(h2["rows"][1]["label"], "explanation accuracy at n=5 (explain.deep_shap)");
+    // (0.86 * 10 + 0.56 * 20) / 30 = 0.66; mean 0.71, sd 0.21
+    EXPECT_EQ(h2["rows"][1]["value"],
+              "S 0.86 (random 0.30); HL 0.56 (random 0.30); pooled 0.66 (random 0.30); mean ± sd over 2 0.71 ± 0.21");
   }
 }
