@@ -74,12 +74,12 @@ std::string make_staging_dir(const std::string& final_path) {
   return dir;
 }
 
-bool publish_dir(const std::string& staging, const std::string& final_path) {
+bool publish_dir(const std::string& staging, const std::string& final_path, bool keep_staging_on_failure) {
   fs::create_directories(fs::path(final_path).parent_path());
   std::error_code ec;
   fs::rename(staging, final_path, ec);
   if (ec) {
-    fs::remove_all(staging, ec);
+    if (!keep_staging_on_failure) fs::remove_all(staging, ec);
     return false;
   }
   // Make the rename durable before anyone trusts it.

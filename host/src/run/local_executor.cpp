@@ -205,15 +205,23 @@ NodeOutcome LocalExecutor::execute(const NodeJob& job) {
     // entry.json is written last: an entry without it is never trusted.
     write_file_atomic((fs::path(staging) / "entry.json").string(), entry.dump(2) + "\n");
     make_tree_read_only(staging);  // run folders get copies or read-only links, never a writable alias
-    if (entry_complete(job.entry_dir) && !job.replace_entry) {
-      // Another job published this key first (two runs racing on one cache): keep its
-      // entry, which other runs may be reading, and drop ours.
-      std::error_code ec;
-      fs::remove_all(staging, ec);
-    } else {
-      if (fs::exists(job.entry_dir)) discard_entry(job.entry_dir);  // --no-cache refresh, or a partial entry
-      if (!publish_dir(staging, job.entry_dir) && !entry_complete(job.entry_dir))
-        throw std::runtime_error("cannot publish " + job.entry_dir);
+    // The rename is the only test-and-set: checking first and renaming after would let a
+    // job racing for the same key (two runs on one cache) discard the entry the other had
+    // just published while that run was linking from it.
+    if (job.replace_entry && fs::exists(job.entry_dir)) discard_entry(job.entry_dir);  // --no-cache refresh
+    if (!publish_dir(staging, job.entry_dir, /*keep_staging_on_failure=*/true)) {
+      if (entry_complete(job.entry_dir) && !job.replace_entry) {
+        // Another job published this key first: keep its entry, which other runs may be
+        // reading, and drop ours (same key, same bytes).
+        std::error_code ec;
+        fs::remove_all(staging, ec);
+      } else {
+        // A partial entry (a crash before the fix that made entry.json last, a deleted
+        // file), or a --no-cache run racing another: ours replaces it.
+        if (fs::exists(job.entry_dir)) discard_entry(job.entry_dir);
+        if (!publish_dir(staging, job.entry_dir) && !entry_complete(job.entry_dir))
+          throw std::runtime_error("cannot publish " + job.entry_dir);
+      }
     }
   } catch (const std::exception& e) {
     return fail(e.what());
