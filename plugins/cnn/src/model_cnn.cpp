@@ -2,7 +2,7 @@
 // the artifact folder and the model side (predict, input and layer gradients).
 #include "model_cnn.hpp"
 
-#include <mien_models/training_curve.hpp>
+#include <mien_training/training_curve.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -15,7 +15,7 @@
 namespace mien::cnn {
 
 namespace fs = std::filesystem;
-using models::number_or_null;
+using training::number_or_null;
 
 namespace {
 
@@ -544,7 +544,7 @@ void ModelCnn::process_source(Context& ctx) {
   }
   write_text_file(fs::path(dir) / kArtifactJson, j.dump(1) + "\n", kId);
   host.info(std::string(kId) + ": randomised (" + s_.randomize + ") " + j["training"]["randomized"]["layers"].dump());
-  ctx.set(kCurve, models::training_curve_table(j["training"].value("history", Json::array())));
+  ctx.set(kCurve, training::training_curve_table(j["training"].value("history", Json::array())));
   ctx.set_model(kModel, {{"type_id", kId},
                          {"architecture", arch_text(l.arch)},
                          {"classes", l.classes},
@@ -613,14 +613,14 @@ void ModelCnn::process(Context& ctx) {
   } else {
     fit_rows = labelled;
     if (s_.validation_split > 0)
-      group_column = models::validation_group_column(table, s_.validation_group, kId);
+      group_column = training::validation_group_column(table, s_.validation_group, kId);
     if (s_.validation_split > 0 && !group_column.empty()) {
       // Whole people to validation, so early stopping and the kept epoch are judged on faces
       // of people the training never saw.
       const ColumnView gcol = *table.find(group_column);
       std::vector<std::string> group_of;
       for (int64_t r : labelled) group_of.push_back(gcol.text(r));
-      const models::GroupHoldOut h = models::hold_out_groups(group_of, s_.validation_split, s_.seed);
+      const training::GroupHoldOut h = training::hold_out_groups(group_of, s_.validation_split, s_.seed);
       fit_rows.clear();
       for (int64_t k : h.fit) fit_rows.push_back(labelled[static_cast<size_t>(k)]);
       for (int64_t k : h.val) val_rows.push_back(labelled[static_cast<size_t>(k)]);
@@ -629,7 +629,7 @@ void ModelCnn::process(Context& ctx) {
         host.warn(std::string(kId) + ": the images show " + std::to_string(h.groups) + " person (" + group_column +
                   "); validation by person needs two or more, so there is no early stopping");
       else
-        host.info(std::string(kId) + ": " + models::describe_hold_out(h, group_column));
+        host.info(std::string(kId) + ": " + training::describe_hold_out(h, group_column));
     } else if (s_.validation_split > 0) {
       host.info(std::string(kId) + ": validation holds out rows (stratified by class), not people: " +
                 (s_.validation_group == "rows" ? std::string("validation_group is rows")
@@ -735,15 +735,15 @@ void ModelCnn::process(Context& ctx) {
       right += logits.argmax(1).eq(yb).sum().item<double>();
     }
     Json rec = {{"epoch", epoch},
-                {"train_loss", number_or_null(loss_sum / std::max(wsum, 1e-12))},
-                {"train_accuracy", number_or_null(right / static_cast<double>(std::max<int64_t>(n, 1)))},
+                {"train_loss", training::number_or_null(loss_sum / std::max(wsum, 1e-12))},
+                {"train_accuracy", training::number_or_null(right / static_cast<double>(std::max<int64_t>(n, 1)))},
                 {"val_loss", Json()},
                 {"val_accuracy", Json()}};
     std::string note = "epoch " + std::to_string(epoch) + " loss " + Json(loss_sum / std::max(wsum, 1e-12)).dump();
     if (have_val) {
       const EvalResult r = evaluate(net, val_x, val_yt, weight, host);
-      rec["val_loss"] = number_or_null(r.loss);
-      rec["val_accuracy"] = number_or_null(r.accuracy);
+      rec["val_loss"] = training::number_or_null(r.loss);
+      rec["val_accuracy"] = training::number_or_null(r.accuracy);
       note += " val_loss " + Json(r.loss).dump() + " val_acc " + Json(r.accuracy).dump();
       if (r.loss < best_loss) {
         best_loss = r.loss;
@@ -814,7 +814,7 @@ void ModelCnn::process(Context& ctx) {
     throw Error(std::string(kId) + ": cannot write the weights into " + dir + ": " + first_line(e.what()), MIEN_ERR_IO);
   }
   write_text_file(fs::path(dir) / kArtifactJson, artifact.dump(1) + "\n", kId);
-  ctx.set(kCurve, models::training_curve_table(history));
+  ctx.set(kCurve, training::training_curve_table(history));
   ctx.set_model(kModel, {{"type_id", kId},
                          {"architecture", arch_text(arch)},
                          {"classes", classes},

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <mien/plugin.hpp>
-#include <mien_models/validation_groups.hpp>
+#include <mien_training/validation_groups.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -83,7 +83,7 @@ class ModelCnn {
                     "When validation_images/validation_table are not connected: fraction of the training people "
                     "(validation_group) or rows held out (seeded) for early stopping, in [0, 0.9]; 0 = none")
           .range(0.0, 0.9);
-  static inline const Param<std::string> kValidationGroup = models::validation_group_param();
+  static inline const Param<std::string> kValidationGroup = training::validation_group_param();
   static inline const Param<Json> kAugment =
       Param<Json>("augment", Json(true),
                   "Training-time augmentation: true (defaults flip true, rotation 10 degrees, scale 0.1, brightness "

@@ -6,7 +6,7 @@
 
 #include "common.hpp"
 #include "components.hpp"
-#include "mien_face/alignment.hpp"
+#include "mien_face_geometry/alignment.hpp"
 
 namespace mien::face {
 

@@ -266,7 +266,7 @@ class AlignEyes {
 //     with: {subset: S}                  # or features: [mouth_aspect_ratio, eyebrow_slope_l]
 //     in: {table: align.table}
 //
-// The 40 geometric features of ter Burg & Kaya (2022) (mien_face/geometric.hpp), computed
+// The 40 geometric features of ter Burg & Kaya (2022) (mien_face_geometry/geometric.hpp), computed
 // from each row's landmarks; compute them on aligned landmarks (angles are measured
 // against the image axes, curvatures in 1/pixels).
 class FeaturesGeometric {

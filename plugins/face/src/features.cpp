@@ -6,8 +6,8 @@
 
 #include "common.hpp"
 #include "components.hpp"
-#include "mien_face/alignment.hpp"
-#include "mien_face/geometric.hpp"
+#include "mien_face_geometry/alignment.hpp"
+#include "mien_face_geometry/geometric.hpp"
 
 namespace mien::face {
 

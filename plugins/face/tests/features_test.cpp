@@ -6,8 +6,8 @@
 
 #include "components.hpp"
 #include "face_fixture.hpp"
-#include "mien_face/alignment.hpp"
-#include "mien_face/geometric.hpp"
+#include "mien_face_geometry/alignment.hpp"
+#include "mien_face_geometry/geometric.hpp"
 
 using mien::Table;
 using mien::TableView;

@@ -7,8 +7,8 @@
 #include <set>
 
 #include "face_fixture.hpp"
-#include "mien_face/alignment.hpp"
-#include "mien_face/geometric.hpp"
+#include "mien_face_geometry/alignment.hpp"
+#include "mien_face_geometry/geometric.hpp"
 
 using namespace mien::face;
 

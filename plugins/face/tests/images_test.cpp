@@ -14,7 +14,7 @@
 
 #include "components.hpp"
 #include "face_fixture.hpp"
-#include "mien_face/alignment.hpp"
+#include "mien_face_geometry/alignment.hpp"
 
 using mien::Table;
 using mien::TableView;

@@ -150,8 +150,6 @@ Table curve_table(const std::vector<EpochRecord>& h) {
   return t;
 }
 
-Json number_or_null(double v) { return std::isfinite(v) ? Json(v) : Json(); }
-
 }  // namespace
 
 void check_weights_file(const std::string& path, const std::string& bytes, uint64_t size, const std::string& sha256) {
@@ -533,14 +531,14 @@ void ModelFaceApiExpression::process_fine_tune(Context& ctx) {
   };
   std::vector<int64_t> fit, val;
   const std::string group_column =
-      validation_split_ > 0 ? models::validation_group_column(table, validation_group_, kId) : std::string();
+      validation_split_ > 0 ? training::validation_group_column(table, validation_group_, kId) : std::string();
   std::vector<std::string> validation_people;
   if (!group_column.empty()) {
     // Whole people to validation, so the best epoch is judged on people the head never saw.
     const ColumnView gcol = *table.find(group_column);
     std::vector<std::string> group_of;
     for (int64_t r : rows) group_of.push_back(gcol.text(r));
-    const models::GroupHoldOut h = models::hold_out_groups(group_of, validation_split_, options_.seed);
+    const training::GroupHoldOut h = training::hold_out_groups(group_of, validation_split_, options_.seed);
     fit = h.fit;
     val = h.val;
     validation_people = h.val_groups;
@@ -548,7 +546,7 @@ void ModelFaceApiExpression::process_fine_tune(Context& ctx) {
       host.warn(std::string(kId) + ": the images show " + std::to_string(h.groups) + " person (" + group_column +
                 "); validation by person needs two or more, so the last epoch is kept");
     else
-      host.info(std::string(kId) + ": " + models::describe_hold_out(h, group_column));
+      host.info(std::string(kId) + ": " + training::describe_hold_out(h, group_column));
   } else {
     for (auto& idx : by_class) {
       for (size_t i = idx.size(); i > 1; --i) std::swap(idx[i - 1], idx[static_cast<size_t>(below(i))]);
@@ -601,8 +599,8 @@ void ModelFaceApiExpression::process_fine_tune(Context& ctx) {
     hist.push_back({{"epoch", r.epoch},
                     {"train_loss", r.train_loss},
                     {"train_accuracy", r.train_accuracy},
-                    {"val_loss", number_or_null(r.val_loss)},
-                    {"val_accuracy", number_or_null(r.val_accuracy)}});
+                    {"val_loss", training::number_or_null(r.val_loss)},
+                    {"val_accuracy", training::number_or_null(r.val_accuracy)}});
   const Json meta = {{"format", kArtifactFormat},
                      {"format_version", kArtifactVersion},
                      {"type_id", kId},
@@ -633,7 +631,7 @@ void ModelFaceApiExpression::process_fine_tune(Context& ctx) {
                          {"best_epoch", best_epoch},
                          {"epochs_run", history.size()},
                          {"train_accuracy", kept.train_accuracy},
-                         {"val_accuracy", number_or_null(kept.val_accuracy)}});
+                         {"val_accuracy", training::number_or_null(kept.val_accuracy)}});
 }
 
 }  // namespace mien::faceapi

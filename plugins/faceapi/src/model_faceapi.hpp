@@ -4,7 +4,8 @@
 #pragma once
 
 #include <mien/plugin.hpp>
-#include <mien_models/validation_groups.hpp>
+#include <mien_training/training_curve.hpp>
+#include <mien_training/validation_groups.hpp>
 
 #include <filesystem>
 #include <memory>
@@ -102,7 +103,7 @@ class ModelFaceApiExpression {
       Param<double>("validation_split", 0.2,
                     "fine_tune: fraction of each class held out to report validation loss and accuracy (0 = none)")
           .range(0, 0.9);
-  static inline const Param<std::string> kValidationGroup = models::validation_group_param();
+  static inline const Param<std::string> kValidationGroup = training::validation_group_param();
   static inline const Param<std::string> kResize =
       Param<std::string>("resize", "tfjs",
                          "How a face is resized to the network's 112x112: tfjs = the original face-api.js rule "

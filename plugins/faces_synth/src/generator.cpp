@@ -10,8 +10,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include <mien_face/alignment.hpp>
-#include <mien_face/geometric.hpp>
+#include <mien_face_geometry/alignment.hpp>
+#include <mien_face_geometry/geometric.hpp>
 
 #include "rng.hpp"
 

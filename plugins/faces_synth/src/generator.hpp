@@ -69,7 +69,7 @@ Dataset generate(const Options& opts, uint64_t seed,
                  const std::function<void(size_t, size_t)>& progress = nullptr, uint8_t* images_out = nullptr,
                  uint8_t* masks_out = nullptr);
 
-// The 40 geometric features of landmarks aligned on the eyes (mien_face/alignment.hpp,
+// The 40 geometric features of landmarks aligned on the eyes (mien_face_geometry/alignment.hpp,
 // default AlignParams), as the geometric pipeline computes them.
 std::vector<double> aligned_features(const Shape2& landmarks);
 

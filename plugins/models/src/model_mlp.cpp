@@ -2,8 +2,8 @@
 // the model side. The network itself is in mlp_core.cpp (the one LibTorch unit).
 #include "model_mlp.hpp"
 
-#include <mien_models/training_curve.hpp>
-#include <mien_models/validation_groups.hpp>
+#include <mien_training/training_curve.hpp>
+#include <mien_training/validation_groups.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -488,7 +488,7 @@ void ModelMlp::process_load(Context& ctx) {
   }
   const MlpArtifact& a = loaded.artifact;
   host.info(std::string(kId) + ": loaded " + arch_text(a.arch) + " from " + load_display_);
-  ctx.set(kCurve, models::training_curve_table(a.training.value("history", Json::array())));
+  ctx.set(kCurve, training::training_curve_table(a.training.value("history", Json::array())));
   ctx.set_model(kModel, {{"type_id", kId},
                          {"architecture", arch_text(a.arch)},
                          {"feature_names", a.feature_names},
@@ -530,7 +530,7 @@ void ModelMlp::process_source(Context& ctx) {
   randomize(*loaded.net, loaded.artifact, host);
   write_artifact(ctx.output_dir(kModel), loaded.artifact, *loaded.net);
   const MlpArtifact& a = loaded.artifact;
-  ctx.set(kCurve, models::training_curve_table(a.training.value("history", Json::array())));
+  ctx.set(kCurve, training::training_curve_table(a.training.value("history", Json::array())));
   ctx.set_model(kModel, {{"type_id", kId},
                          {"architecture", arch_text(a.arch)},
                          {"feature_names", a.feature_names},
@@ -583,16 +583,16 @@ void ModelMlp::process(Context& ctx) {
         throw Error(std::string(kId) + ": class '" + classes[k] + "' appears in validation but has no rows in train");
     have_val = val.x.rows > 0;
     if (!have_val) host.warn(std::string(kId) + ": the validation table has no labelled rows; no early stopping");
-  } else if (validation_split_ > 0 && !(group_column = models::validation_group_column(train, validation_group_, kId)).empty()) {
+  } else if (validation_split_ > 0 && !(group_column = training::validation_group_column(train, validation_group_, kId)).empty()) {
     // Whole people to validation (validation_group), so early stopping and the best epoch
     // are judged on faces the training never saw.
     const ColumnView gcol = *train.find(group_column);
     std::vector<std::string> group_of;
     for (int64_t r : all.table_rows) group_of.push_back(gcol.text(r));
-    const models::GroupHoldOut h = models::hold_out_groups(group_of, validation_split_, options_.seed);
+    const training::GroupHoldOut h = training::hold_out_groups(group_of, validation_split_, options_.seed);
     have_val = !h.val.empty();
     if (have_val) {
-      host.info(std::string(kId) + ": " + models::describe_hold_out(h, group_column));
+      host.info(std::string(kId) + ": " + training::describe_hold_out(h, group_column));
       validation_people = h.val_groups;
     } else {
       host.warn(std::string(kId) + ": train has " + std::to_string(h.groups) + " person (" + group_column +
@@ -710,10 +710,10 @@ void ModelMlp::process(Context& ctx) {
   Json history = Json::array();
   for (const auto& r : report.history)
     history.push_back({{"epoch", r.epoch},
-                       {"train_loss", number_or_null(r.train_loss)},
-                       {"train_accuracy", number_or_null(r.train_accuracy)},
-                       {"val_loss", number_or_null(r.val_loss)},
-                       {"val_accuracy", number_or_null(r.val_accuracy)}});
+                       {"train_loss", training::number_or_null(r.train_loss)},
+                       {"train_accuracy", training::number_or_null(r.train_accuracy)},
+                       {"val_loss", training::number_or_null(r.val_loss)},
+                       {"val_accuracy", training::number_or_null(r.val_accuracy)}});
   artifact.training = {{"optimizer", options.optimizer},
                        {"learning_rate", options.learning_rate},
                        {"momentum", options.momentum},
@@ -741,7 +741,7 @@ void ModelMlp::process(Context& ctx) {
 
   const std::string dir = ctx.output_dir(kModel);
   write_artifact(dir, artifact, net);
-  ctx.set(kCurve, models::training_curve_table(history));
+  ctx.set(kCurve, training::training_curve_table(history));
   ctx.set_model(kModel, {{"type_id", kId},
                          {"architecture", arch_text(arch_)},
                          {"feature_names", features},
@@ -750,7 +750,7 @@ void ModelMlp::process(Context& ctx) {
                          {"validation_rows", have_val ? val.x.rows : 0},
                          {"epochs_run", report.history.size()},
                          {"best_epoch", report.best_epoch},
-                         {"val_accuracy", have_val ? number_or_null(best.val_accuracy) : Json()}});
+                         {"val_accuracy", have_val ? training::number_or_null(best.val_accuracy) : Json()}});
 }
 
 std::unique_ptr<Model> ModelMlp::open(const ModelSetup& setup) {

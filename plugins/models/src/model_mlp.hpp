@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include <mien_models/validation_groups.hpp>
+#include <mien_training/validation_groups.hpp>
 
 #include "mlp_core.hpp"
 
@@ -137,7 +137,7 @@ class ModelMlp {
                     "epoch, in [0, 0.9]: of the people when validation_group finds a person column (whole people), "
                     "else of the rows, stratified by class; 0 = no validation, no early stopping")
           .range(0.0, 0.9);
-  static inline const Param<std::string> kValidationGroup = models::validation_group_param();
+  static inline const Param<std::string> kValidationGroup = training::validation_group_param();
   static inline const Param<std::string> kClassWeights =
       Param<std::string>("class_weights", "none",
                          "none, or balanced: each row's loss weighted by rows / (classes * rows of its class)")

@@ -333,7 +333,7 @@ TEST(ValidationGroups, HeldOutPeopleAndTrainingPeopleAreDisjoint) {
   std::vector<std::string> group_of;
   for (int i = 0; i < 200; ++i) group_of.push_back("p" + std::to_string((i * 7) % 13));
   for (uint64_t seed = 0; seed < 20; ++seed) {
-    const auto h = mien::models::hold_out_groups(group_of, 0.25, seed);
+    const auto h = mien::training::hold_out_groups(group_of, 0.25, seed);
     EXPECT_EQ(h.groups, 13u);
     EXPECT_EQ(h.val_groups.size(), 3u);  // round(0.25 * 13)
     std::set<std::string> fit_people, val_people;
@@ -344,8 +344,8 @@ TEST(ValidationGroups, HeldOutPeopleAndTrainingPeopleAreDisjoint) {
     for (const auto& p : val_people) EXPECT_FALSE(fit_people.count(p)) << p << " in both, seed " << seed;
   }
   // the same seed holds out the same people; a single person leaves nothing to validate on
-  EXPECT_EQ(mien::models::hold_out_groups(group_of, 0.25, 3).val, mien::models::hold_out_groups(group_of, 0.25, 3).val);
-  const auto one = mien::models::hold_out_groups(std::vector<std::string>(10, "p"), 0.5, 1);
+  EXPECT_EQ(mien::training::hold_out_groups(group_of, 0.25, 3).val, mien::training::hold_out_groups(group_of, 0.25, 3).val);
+  const auto one = mien::training::hold_out_groups(std::vector<std::string>(10, "p"), 0.5, 1);
   EXPECT_TRUE(one.val.empty());
   EXPECT_EQ(one.fit.size(), 10u);
 }

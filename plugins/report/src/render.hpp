@@ -4,7 +4,7 @@
 #pragma once
 
 #include <mien/plugin.hpp>
-#include <mien_face/geometric.hpp>
+#include <mien_face_geometry/geometric.hpp>
 
 #include <opencv2/core.hpp>
 

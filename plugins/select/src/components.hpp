@@ -12,9 +12,17 @@
 #include <string>
 #include <vector>
 
-#include "logreg.hpp"
+#include <mien_logreg/labelled_matrix.hpp>
+#include <mien_logreg/logreg.hpp>
 
 namespace mien::select {
+
+// The logistic regression and RFE come from plugins/lib/logreg (shared with tune.hyperband).
+using logreg::Labelled;
+using logreg::LogRegModel;
+using logreg::LogRegOptions;
+using logreg::Matrix;
+using logreg::read_labelled;
 
 // Example config:
 //
@@ -167,19 +175,7 @@ class SelectColumns {
   std::string subset_;
 };
 
-// ---- shared by the components (and by tune.hyperband's feature-subset search) ----
-
-// The FEATURE matrix, the label codes and the class count of a table; rows with an
-// unknown label (-1) are dropped (kept_rows lists the table rows used). Errors name the
-// component and what was expected: no FEATURE column, no LABEL, NaN/inf features.
-struct Labeled {
-  std::vector<std::string> names;
-  Matrix x;
-  std::vector<int64_t> y;
-  int64_t classes = 0;
-  std::vector<int64_t> kept_rows;
-};
-Labeled read_labeled(const TableView& t, const std::string& component, bool need_label = true);
+// ---- shared by the components ----
 
 // k resolved: 0 -> half (at least 1); errors when k exceeds the number of features.
 int64_t resolve_k(int64_t k, int64_t features, const std::string& component);

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 #include <mien/testing.hpp>
 
-#include <mien_face/geometric.hpp>
+#include <mien_face_geometry/geometric.hpp>
 
 #include <algorithm>
 #include <cmath>

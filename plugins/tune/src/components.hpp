@@ -3,7 +3,7 @@
 #pragma once
 
 #include <mien/plugin.hpp>
-#include <mien_models/validation_groups.hpp>
+#include <mien_training/validation_groups.hpp>
 
 #include <cstdint>
 #include <string>
@@ -62,7 +62,7 @@ class TuneHyperband {
                     "When 'validation' is not connected: fraction of the training people (validation_group) or rows "
                     "held out (seeded) as the objective, in (0, 0.9]")
           .range(0.0, 0.9);
-  static inline const Param<std::string> kValidationGroup = models::validation_group_param();
+  static inline const Param<std::string> kValidationGroup = training::validation_group_param();
 
   static inline const Input kTrain{"train", MIEN_VALUE_TABLE, "training rows: FEATURE columns and a LABEL"};
   static inline const Input kValidation{"validation", MIEN_VALUE_TABLE,

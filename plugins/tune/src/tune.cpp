@@ -8,9 +8,9 @@
 #include "components.hpp"
 #include "hyperband.hpp"
 #include "mlp_trainer.hpp"
-// From plugins/select (the mien_select_components static library): read_labeled, the
-// logistic regression and RFE.
-#include "../../select/src/components.hpp"
+// The logistic regression and RFE of plugins/lib/logreg (shared with select.rfe).
+#include <mien_logreg/labelled_matrix.hpp>
+#include <mien_logreg/logreg.hpp>
 
 namespace mien::tune {
 
@@ -31,7 +31,7 @@ struct TrialRow {
 };
 
 // Standardised float32 data on the given columns.
-Data make_data(const select::Matrix& xs, const std::vector<int64_t>& y, const std::vector<int64_t>& cols) {
+Data make_data(const logreg::Matrix& xs, const std::vector<int64_t>& y, const std::vector<int64_t>& cols) {
   Data d;
   d.rows = xs.rows;
   d.cols = static_cast<int64_t>(cols.size());
@@ -43,8 +43,8 @@ Data make_data(const select::Matrix& xs, const std::vector<int64_t>& y, const st
 }
 
 // The rows `sel` of `m` (and of `y`).
-select::Matrix take_rows(const select::Matrix& m, const std::vector<int64_t>& sel) {
-  select::Matrix out;
+logreg::Matrix take_rows(const logreg::Matrix& m, const std::vector<int64_t>& sel) {
+  logreg::Matrix out;
   out.rows = static_cast<int64_t>(sel.size());
   out.cols = m.cols;
   out.v.reserve(sel.size() * static_cast<size_t>(m.cols));
@@ -85,9 +85,9 @@ void TuneHyperband::process(Context& ctx) {
   const Host& host = ctx.host();
   const std::string who = "tune.hyperband";
   const TableView tt = ctx.table(kTrain);
-  select::Labeled tr = select::read_labeled(tt, who);
+  logreg::Labelled tr = logreg::read_labelled(tt, who);
   const int64_t p = tr.x.cols;
-  select::Matrix vx;
+  logreg::Matrix vx;
   std::vector<int64_t> vy;
   std::string group_column;  // "" = rows
   std::vector<std::string> validation_people;
@@ -135,7 +135,7 @@ void TuneHyperband::process(Context& ctx) {
       }
     }
     // The same person on both sides makes the objective optimistic: say who.
-    group_column = models::validation_group_column(tt, validation_group_, who);
+    group_column = training::validation_group_column(tt, validation_group_, who);
     if (!group_column.empty() && vt.find(group_column)) {
       const ColumnView tg = *tt.find(group_column), vg = *vt.find(group_column);
       std::set<std::string> train_people, shared;
@@ -152,20 +152,20 @@ void TuneHyperband::process(Context& ctx) {
     // No validation table: hold out whole people of train (validation_group), else rows.
     if (!(validation_split_ > 0))
       throw Error(who + ": connect 'validation', or set 'validation_split' > 0 to hold out people of 'train'");
-    group_column = models::validation_group_column(tt, validation_group_, who);
+    group_column = training::validation_group_column(tt, validation_group_, who);
     std::vector<int64_t> fit, val;
     if (!group_column.empty()) {
       const ColumnView gcol = *tt.find(group_column);
       std::vector<std::string> group_of;
       for (int64_t r : tr.kept_rows) group_of.push_back(gcol.text(r));
-      const models::GroupHoldOut h = models::hold_out_groups(group_of, validation_split_, seed_);
+      const training::GroupHoldOut h = training::hold_out_groups(group_of, validation_split_, seed_);
       if (h.val.empty())
         throw Error(who + ": 'train' shows " + std::to_string(h.groups) + " person (" + group_column +
                     "); validation by person needs two or more (connect 'validation' or set validation_group: rows)");
       fit = h.fit;
       val = h.val;
       validation_people = h.val_groups;
-      host.info(who + ": " + models::describe_hold_out(h, group_column));
+      host.info(who + ": " + training::describe_hold_out(h, group_column));
     } else {
       host.info(who + ": validation holds out rows (stratified by class), not people: " +
                 (validation_group_ == "rows" ? std::string("validation_group is rows")
@@ -178,7 +178,7 @@ void TuneHyperband::process(Context& ctx) {
       for (const auto& [c, idx] : by_class) {
         std::vector<std::string> ids;
         for (int64_t i : idx) ids.push_back(std::to_string(i));
-        const models::GroupHoldOut h = models::hold_out_groups(ids, validation_split_, seed_ + static_cast<uint64_t>(c));
+        const training::GroupHoldOut h = training::hold_out_groups(ids, validation_split_, seed_ + static_cast<uint64_t>(c));
         for (int64_t k : h.fit) fit.push_back(idx[static_cast<size_t>(k)]);
         for (int64_t k : h.val) val.push_back(idx[static_cast<size_t>(k)]);
       }
@@ -200,16 +200,16 @@ void TuneHyperband::process(Context& ctx) {
                   std::to_string(p) + " FEATURE columns; expected sizes between 1 and " + std::to_string(p));
 
   std::vector<double> mean, sd;
-  select::column_stats(tr.x, mean, sd);
-  const select::Matrix xs = select::standardize(tr.x, mean, sd);
-  const select::Matrix vxs = select::standardize(vx, mean, sd);
+  logreg::column_stats(tr.x, mean, sd);
+  const logreg::Matrix xs = logreg::standardize(tr.x, mean, sd);
+  const logreg::Matrix vxs = logreg::standardize(vx, mean, sd);
 
   // Feature ranking (only when subset sizes are searched): RFE down to one feature.
   std::vector<int64_t> ranking(static_cast<size_t>(p));
   std::iota(ranking.begin(), ranking.end(), int64_t{0});
   if (!sizes_.empty()) {
     host.info(who + ": ranking " + std::to_string(p) + " features by logistic-regression RFE");
-    const select::RfeResult r = select::rfe(xs, tr.y, classes, 1, 1, select::LogRegOptions{},
+    const logreg::RfeResult r = logreg::rfe(xs, tr.y, classes, 1, 1, logreg::LogRegOptions{},
                                             [&](int64_t, int64_t) { host.check_cancelled(); });
     ranking = r.selected;
     for (size_t q = r.eliminated.size(); q-- > 0;) ranking.push_back(r.eliminated[q]);

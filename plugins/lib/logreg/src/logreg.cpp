@@ -1,5 +1,5 @@
 // Multinomial logistic regression (L-BFGS), folds, cross-validation and RFE.
-#include "logreg.hpp"
+#include <mien_logreg/logreg.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include <random>
 #include <stdexcept>
 
-namespace mien::select {
+namespace mien::logreg {
 
 namespace {
 
@@ -375,4 +375,4 @@ RfeResult rfe(const Matrix& x_std, const std::vector<int64_t>& y, int64_t classe
   return r;
 }
 
-}  // namespace mien::select
+}  // namespace mien::logreg

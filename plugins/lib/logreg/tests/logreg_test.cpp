@@ -4,14 +4,28 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <random>
 #include <set>
 
-#include "logreg.hpp"
-#include "synth.hpp"
+#include <mien_logreg/logreg.hpp>
 
-using namespace mien::select;
+using namespace mien::logreg;
 
 namespace {
+
+// Box-Muller on std::mt19937_64: the same numbers on every platform.
+class Gauss {
+ public:
+  explicit Gauss(uint64_t seed) : g_(seed) {}
+  double operator()() {
+    const double u1 = uniform(), u2 = uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
+
+ private:
+  double uniform() { return (static_cast<double>(g_() >> 11) + 0.5) * (1.0 / 9007199254740992.0); }
+  std::mt19937_64 g_;
+};
 
 struct Problem {
   Matrix x;
@@ -20,7 +34,7 @@ struct Problem {
 };
 
 Problem gaussian_problem(int64_t n, int64_t p, double shift, uint64_t seed) {
-  select_test::Gauss g(seed);
+  Gauss g(seed);
   Problem pr;
   pr.x.rows = n;
   pr.x.cols = p;

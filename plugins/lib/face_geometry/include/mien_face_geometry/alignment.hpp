@@ -1,4 +1,4 @@
-// mien_face/alignment.hpp: the eye-based similarity alignment used by align.eyes, on
+// mien_face_geometry/alignment.hpp: the eye-based similarity alignment used by align.eyes, on
 // landmark coordinates alone. Header-only, standard library only.
 //
 // The transform rotates the face so the two eye centres (means of iBUG 36–41 and 42–47)

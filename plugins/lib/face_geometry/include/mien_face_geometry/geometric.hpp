@@ -1,4 +1,4 @@
-// mien_face/geometric.hpp: the 40 geometric facial-expression features of ter Burg & Kaya
+// mien_face_geometry/geometric.hpp: the 40 geometric facial-expression features of ter Burg & Kaya
 // (2022), computed from 68 iBUG landmarks. Header-only, standard library only, so data
 // generators and tests can use it without the face plugin.
 //

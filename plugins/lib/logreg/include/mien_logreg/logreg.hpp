@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace mien::select {
+namespace mien::logreg {
 
 // A row-major [rows x cols] matrix of doubles.
 struct Matrix {
@@ -107,4 +107,4 @@ struct RfeResult {
 RfeResult rfe(const Matrix& x_std, const std::vector<int64_t>& y, int64_t classes, int64_t k, int64_t step,
               const LogRegOptions& o, const std::function<void(int64_t, int64_t)>& progress = {});
 
-}  // namespace mien::select
+}  // namespace mien::logreg

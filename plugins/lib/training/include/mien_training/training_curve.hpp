@@ -9,7 +9,7 @@
 #include <limits>
 #include <vector>
 
-namespace mien::models {
+namespace mien::training {
 
 // NaN is not JSON: written as null.
 inline Json number_or_null(double v) { return std::isfinite(v) ? Json(v) : Json(); }
@@ -36,4 +36,4 @@ inline Table training_curve_table(const Json& history) {
   return t;
 }
 
-}  // namespace mien::models
+}  // namespace mien::training

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace mien::models {
+namespace mien::training {
 
 // The `validation_group` parameter every trainable model declares.
 inline Param<std::string> validation_group_param() {
@@ -91,4 +91,4 @@ inline std::string describe_hold_out(const GroupHoldOut& h, const std::string& c
          ") held out for validation: " + names;
 }
 
-}  // namespace mien::models
+}  // namespace mien::training
