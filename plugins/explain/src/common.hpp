@@ -1,7 +1,8 @@
-// Shared machinery of the explain plugin: parameters every explainer takes, the model
-// wrapper (batched predict), feature matching, background reduction, targets, the
-// coalition evaluator (interventional value function, batched over samples), seeded
-// randomness and the output tables of plugins/CONVENTIONS.md.
+// Shared machinery of the explain plugin: parameters every explainer takes, background
+// reduction, targets, the coalition evaluator (interventional value function, batched over
+// samples) and the output tables of plugins/CONVENTIONS.md. The model wrapper, feature
+// matching and seeded randomness, which the quality metrics use too, are in
+// plugins/lib/explain_core.
 #pragma once
 
 #include <mien/plugin.hpp>
@@ -14,57 +15,10 @@
 #include <string>
 #include <vector>
 
+#include <mien_explain_core/model.hpp>   // ModelInfo, feature_rows, Predictor (plugins/lib/explain_core)
+#include <mien_explain_core/random.hpp>  // splitmix64, derive_seed, Rng
+
 namespace mien::explain {
-
-// ------------------------------------------------------------------------------------
-// Randomness: std::mt19937_64 seeded through splitmix64, with our own transforms
-// (the standard distributions differ between library implementations).
-// ------------------------------------------------------------------------------------
-inline uint64_t splitmix64(uint64_t& s) {
-  uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-// A seed for stream `k` of `seed` (e.g. one stream per explained sample).
-inline uint64_t derive_seed(uint64_t seed, uint64_t k) {
-  uint64_t s = seed ^ (0xD1B54A32D192ED03ULL * (k + 1));
-  splitmix64(s);
-  return splitmix64(s);
-}
-
-class Rng {
- public:
-  explicit Rng(uint64_t seed) {
-    uint64_t s = seed;
-    std::seed_seq seq{static_cast<uint32_t>(splitmix64(s)), static_cast<uint32_t>(splitmix64(s)),
-                      static_cast<uint32_t>(splitmix64(s)), static_cast<uint32_t>(splitmix64(s))};
-    g_.seed(seq);
-  }
-  uint64_t next() { return g_(); }
-  // Uniform in [0, 1) with 53 random bits.
-  double uniform() { return static_cast<double>(g_() >> 11) * 0x1.0p-53; }
-  // Uniform integer in [0, n), unbiased (rejection).
-  uint64_t below(uint64_t n) {
-    if (n <= 1) return 0;
-    const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-    for (;;) {
-      const uint64_t r = g_();
-      if (r < limit) return r % n;
-    }
-  }
-  // Standard normal (Box-Muller, both values used).
-  double normal();
-  template <typename T>
-  void shuffle(std::vector<T>& v) {
-    for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[below(i)]);
-  }
-
- private:
-  std::mt19937_64 g_;
-  bool has_spare_ = false;
-  double spare_ = 0;
-};
 
 // ------------------------------------------------------------------------------------
 // Parameters shared by the explainers.
@@ -95,46 +49,6 @@ struct CommonParams {
                   "its own. Features named in no group stay single players; attributions are per group "
                   "(groups in name order, then the remaining features)")
           .json_schema(Json{{"type", "object"}});
-};
-
-// ------------------------------------------------------------------------------------
-// Model, data and background.
-// ------------------------------------------------------------------------------------
-struct ModelInfo {
-  Json info;
-  std::vector<std::string> features;  // model input order
-  std::vector<std::string> classes;
-  std::string score;                  // info "score" ("logit" | "probability"), "" when absent
-};
-ModelInfo read_model_info(const ModelRef& m, const std::string& who, const TableView& samples, const Host& host);
-
-// The FEATURE columns named `features`, in that order, as float32 rows. Throws naming
-// every missing feature (`what` = "samples" / "background").
-std::vector<float> feature_rows(const TableView& t, const std::vector<std::string>& features, const std::string& who,
-                                const std::string& what, const Host* host = nullptr);
-
-// Calls the model in batches of at most batch_size rows.
-class Predictor {
- public:
-  Predictor(const ModelRef& model, int64_t num_features, int64_t num_classes, int64_t batch_size, const Host& host)
-      : model_(model), m_(num_features), c_(num_classes), batch_(batch_size), host_(host) {}
-  // rows [n x M] -> probabilities [n x C] (float64).
-  std::vector<double> predict(const float* rows, int64_t n);
-  // One call (n <= batch_size), results added as out[i*C+c] (exact copy of the model's floats).
-  void predict_into(const float* rows, int64_t n, double* out);
-  int64_t batch_size() const { return batch_; }
-  int64_t num_features() const { return m_; }
-  int64_t num_classes() const { return c_; }
-  int64_t rows_evaluated() const { return rows_; }
-  int64_t calls() const { return calls_; }
-  const Host& host() const { return host_; }
-  const ModelRef& model() const { return model_; }
-
- private:
-  ModelRef model_;
-  int64_t m_, c_, batch_;
-  const Host& host_;
-  int64_t rows_ = 0, calls_ = 0;
 };
 
 struct Background {

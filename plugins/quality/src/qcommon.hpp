@@ -1,6 +1,6 @@
 // Shared machinery of the quality plugin: reading attribution tables (plugins/CONVENTIONS.md)
-// and matching their rows to samples and model features. Reuses the explain plugin's
-// model wrapper, feature matching and seeded RNG (common.hpp).
+// and matching their rows to samples and model features. The model wrapper, feature
+// matching and seeded RNG are plugins/lib/explain_core's, shared with the explainers.
 #pragma once
 
 #include <mien/plugin.hpp>
@@ -9,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "common.hpp"
+#include <mien_explain_core/model.hpp>
+#include <mien_explain_core/random.hpp>
 
 namespace mien::quality {
 
