@@ -14,7 +14,7 @@
 #include <chrono>
 
 #include "components.hpp"
-#include "test_models.hpp"
+#include <mien_explain_core/test_models.hpp>
 
 using namespace explain_test;
 using namespace mien::explain;

@@ -8,7 +8,7 @@
 #include <optional>
 
 #include "components.hpp"
-#include "test_models.hpp"
+#include <mien_explain_core/test_models.hpp>
 
 namespace explain_test {
 

@@ -3,7 +3,7 @@
 #include <mien/testing.hpp>
 
 #include "components.hpp"
-#include "test_models.hpp"
+#include <mien_explain_core/test_models.hpp>
 
 using namespace explain_test;
 using namespace mien::quality;

@@ -27,9 +27,9 @@
 #include <thread>
 #include <vector>
 
-#include "components.hpp"
-#include "model_mlp.hpp"
-#include "parallel_eval.hpp"
+#include "plugins/explain/src/components.hpp"
+#include "plugins/explain/src/parallel_eval.hpp"
+#include "plugins/models/src/model_mlp.hpp"
 
 using mien::Json;
 using mien::testing::ComponentRunner;

@@ -1,6 +1,6 @@
 // Models written in plain C++ behind a mien_model_ref, as the host would hand them to an
 // explainer: a linear "probability" model and a ReLU MLP that describes its layers.
-// Shared by the explain and quality tests and by bench_explain.
+// Shared by the explain and quality tests and by bench_explain (target mien::explain_core_test_models).
 #pragma once
 
 #include <mien/plugin.hpp>

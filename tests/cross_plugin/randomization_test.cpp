@@ -11,12 +11,14 @@
 #include <cmath>
 #include <random>
 
-#include "../../cnn/src/model_cnn.hpp"
-#include "../../cnn/tests/cnn_host.hpp"
-#include "../../explain/src/components.hpp"
-#include "../../faceapi/src/model_faceapi.hpp"
-#include "../../models/src/model_mlp.hpp"
-#include "../src/components.hpp"
+// Several plugins' components, named from the repository root (every plugin has a
+// components.hpp): a test across plugins lives here, never inside one plugin.
+#include "plugins/cnn/src/model_cnn.hpp"
+#include "plugins/cnn/tests/cnn_host.hpp"
+#include "plugins/explain/src/components.hpp"
+#include "plugins/explain_image/src/components.hpp"
+#include "plugins/faceapi/src/model_faceapi.hpp"
+#include "plugins/models/src/model_mlp.hpp"
 
 namespace {
 

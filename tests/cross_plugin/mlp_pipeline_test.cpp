@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 #include <mien/testing.hpp>
 
-#include "components.hpp"
-#include "model_host.hpp"
-#include "model_mlp.hpp"
+#include "plugins/evaluation/src/components.hpp"
+#include "plugins/models/src/model_mlp.hpp"
+#include "plugins/models/tests/model_host.hpp"
 
 namespace {
 

@@ -20,8 +20,8 @@
 
 #include <mien/testing.hpp>
 
-#include "../../faceapi/src/model_faceapi.hpp"
-#include "../src/components.hpp"
+#include "plugins/explain_image/src/components.hpp"
+#include "plugins/faceapi/src/model_faceapi.hpp"
 
 namespace {
 

@@ -1,0 +1,96 @@
+# The house rule, checked at configure time: a plugin folder never reaches into another
+# plugin. It may include its own files and the SDK and link the libraries of plugins/lib
+# (see lib/README.md), never another plugin's sources or component library. Shared code
+# goes into a library under plugins/lib/.
+#
+#   include(check_boundaries.cmake); mien_check_plugin_boundaries(<plugins dir>)
+#   cmake -DMIEN_PLUGINS_DIR=<plugins dir> -P check_boundaries.cmake   (tests/integration)
+#
+# Checked: every `#include "..."` that names a path with `..` (resolved against the file's
+# folder), every ${CMAKE_CURRENT_SOURCE_DIR}/... and ${PROJECT_SOURCE_DIR}/plugins/...
+# path in a CMakeLists.txt, and every mien_<plugin>_components / _core target named in one.
+
+cmake_policy(SET CMP0057 NEW)  # if(IN_LIST) also under cmake -P
+
+function(_mien_boundary_owner path plugins_dir out)
+  file(RELATIVE_PATH rel "${plugins_dir}" "${path}")
+  if(rel MATCHES "^\\.\\./" OR rel STREQUAL "..")
+    set(${out} "<outside plugins/>" PARENT_SCOPE)
+  elseif(rel MATCHES "^([^/]+)")
+    set(${out} "${CMAKE_MATCH_1}" PARENT_SCOPE)
+  else()
+    set(${out} "" PARENT_SCOPE)
+  endif()
+endfunction()
+
+function(mien_check_plugin_boundaries plugins_dir)
+  get_filename_component(plugins_dir "${plugins_dir}" ABSOLUTE)
+  file(GLOB folders LIST_DIRECTORIES true "${plugins_dir}/*")
+  set(plugin_names "")
+  foreach(folder ${folders})
+    get_filename_component(name "${folder}" NAME)
+    if(IS_DIRECTORY "${folder}" AND NOT name STREQUAL "lib")
+      list(APPEND plugin_names "${name}")
+    endif()
+  endforeach()
+  set(problems "")
+  foreach(name ${plugin_names})
+    set(folder "${plugins_dir}/${name}")
+    file(GLOB_RECURSE sources "${folder}/*.cpp" "${folder}/*.hpp" "${folder}/*.h" "${folder}/*.c" "${folder}/*.cc")
+    foreach(src ${sources})
+      file(STRINGS "${src}" lines REGEX "^[ \t]*#[ \t]*include[ \t]*\"[^\"]*\\.\\.[^\"]*\"")
+      get_filename_component(src_dir "${src}" DIRECTORY)
+      file(RELATIVE_PATH src_rel "${plugins_dir}" "${src}")
+      foreach(line ${lines})
+        string(REGEX REPLACE "^[^\"]*\"([^\"]*)\".*$" "\\1" inc "${line}")
+        get_filename_component(target "${src_dir}/${inc}" ABSOLUTE)
+        _mien_boundary_owner("${target}" "${plugins_dir}" owner)
+        if(NOT owner STREQUAL name AND NOT owner STREQUAL "lib")
+          string(APPEND problems "  plugins/${src_rel}: #include \"${inc}\" reaches into ${owner}\n")
+        endif()
+      endforeach()
+    endforeach()
+    file(GLOB_RECURSE cmake_files "${folder}/CMakeLists.txt" "${folder}/*.cmake")
+    foreach(cm ${cmake_files})
+      file(READ "${cm}" text)
+      get_filename_component(cm_dir "${cm}" DIRECTORY)
+      file(RELATIVE_PATH cm_rel "${plugins_dir}" "${cm}")
+      string(REGEX MATCHALL "\\$\\{CMAKE_CURRENT_SOURCE_DIR\\}[^ \t\n)\"]*" paths "${text}")
+      foreach(p ${paths})
+        string(REPLACE "\${CMAKE_CURRENT_SOURCE_DIR}" "${cm_dir}" abs "${p}")
+        get_filename_component(abs "${abs}" ABSOLUTE)
+        _mien_boundary_owner("${abs}" "${plugins_dir}" owner)
+        if(NOT owner STREQUAL name AND NOT owner STREQUAL "lib")
+          string(APPEND problems "  plugins/${cm_rel}: ${p} reaches into ${owner}\n")
+        endif()
+      endforeach()
+      string(REGEX MATCHALL "\\$\\{PROJECT_SOURCE_DIR\\}/plugins/[A-Za-z0-9_]+" paths "${text}")
+      foreach(p ${paths})
+        string(REGEX REPLACE ".*/plugins/" "" owner "${p}")
+        if(NOT owner STREQUAL name AND NOT owner STREQUAL "lib")
+          string(APPEND problems "  plugins/${cm_rel}: ${p} reaches into ${owner}\n")
+        endif()
+      endforeach()
+      string(REGEX MATCHALL "mien_[A-Za-z0-9_]+_(components|core)" targets "${text}")
+      list(REMOVE_DUPLICATES targets)
+      foreach(t ${targets})
+        string(REGEX REPLACE "^mien_(.*)_(components|core)$" "\\1" owner "${t}")
+        if(NOT owner STREQUAL name AND owner IN_LIST plugin_names)
+          string(APPEND problems "  plugins/${cm_rel}: names ${t}, the component library of plugin ${owner}\n")
+        endif()
+      endforeach()
+    endforeach()
+  endforeach()
+  if(problems)
+    message(FATAL_ERROR "mien: plugins reach into other plugins:\n${problems}"
+      "A plugin builds only its own .so: it includes its own files and the SDK and links the "
+      "libraries of plugins/lib. Code that several plugins need goes into a library under "
+      "plugins/lib/<name>/ (see plugins/lib/README.md); a test or benchmark that combines "
+      "several plugins goes into tests/cross_plugin/.")
+  endif()
+endfunction()
+
+if(CMAKE_SCRIPT_MODE_FILE AND MIEN_PLUGINS_DIR)
+  mien_check_plugin_boundaries("${MIEN_PLUGINS_DIR}")
+  message(STATUS "mien: no plugin reaches into another (${MIEN_PLUGINS_DIR})")
+endif()
