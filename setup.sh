@@ -78,7 +78,7 @@ case "$MODE" in
     ctest --test-dir "$BUILD_DIR" -j "$JOBS" --output-on-failure --timeout 900
     echo "== sanitizer build (AddressSanitizer + UBSan): everything that does not need LibTorch, OpenCV or dlib"
     mkdir -p "$BUILD_DIR-asan"
-    configure_and_build "$BUILD_DIR-asan" -DCMAKE_BUILD_TYPE=Debug -DMIEN_SANITIZE=ON -DMIEN_WITH_TORCH=OFF
+    configure_and_build "$BUILD_DIR-asan" -DCMAKE_BUILD_TYPE=Debug -DMIEN_SANITIZE=ON -DMIEN_WITH_TORCH=OFF -DMIEN_WITH_OPENCV=OFF -DMIEN_WITH_DLIB=OFF
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
       ctest --test-dir "$BUILD_DIR-asan" -j "$JOBS" --output-on-failure --timeout 900 -LE no_sanitizer
     echo "== all tests passed in $(( $(date +%s) - start )) s"
