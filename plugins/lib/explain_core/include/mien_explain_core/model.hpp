@@ -11,6 +11,9 @@
 
 namespace mien::explain {
 
+// "a, b, c" for messages, cut after max_items with the total: "a, b, ... (40 in all)".
+std::string join_names(const std::vector<std::string>& v, size_t max_items = 12);
+
 struct ModelInfo {
   Json info;
   std::vector<std::string> features;  // model input order
