@@ -66,8 +66,12 @@ std::string cluster_problem() {
   const Result r = shell("sinfo --noheader --format=%T", tmp);
   fs::remove_all(tmp);
   if (r.code != 0) return "sinfo failed (" + std::to_string(r.code) + "): " + r.err;
-  if (r.out.find("idle") == std::string::npos && r.out.find("mix") == std::string::npos &&
-      r.out.find("alloc") == std::string::npos)
+  // Usable: idle, mixed, allocated, completing, or planned (Slurm 22.05: an idle node the
+  // backfill scheduler has reserved for a pending job, e.g. one a previous test left queued).
+  bool usable = false;
+  for (const char* state : {"idle", "mix", "alloc", "comp", "planned"})
+    if (r.out.find(state) != std::string::npos) usable = true;
+  if (!usable)
     return "no usable node (sinfo: " + r.out + ")";
   return "";
 }
