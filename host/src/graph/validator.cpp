@@ -8,6 +8,8 @@
 #include <map>
 #include <set>
 
+#include <mien/text.hpp>
+
 #include "graph/experiment.hpp"
 #include "graph/matrix_binding.hpp"
 #include "graph/param_schema.hpp"
@@ -26,12 +28,6 @@ using graph::node_label;
 std::string with_article(const std::string& noun) {
   const bool vowel = !noun.empty() && std::string("aeiou").find(noun[0]) != std::string::npos;
   return (vowel ? "an " : "a ") + noun;
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-  return out;
 }
 
 std::vector<std::string> port_names(const std::vector<PortInfo>& ports) {

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <thread>
 
+#include <mien/random.hpp>
+
 #include "core/clock.hpp"
 #include "core/files.hpp"
 #include "core/sha256.hpp"
@@ -35,13 +37,8 @@ long peak_rss_kb() {
 // Each node's seed is the experiment's seed mixed with the node's name (matrix copies
 // included: `mlp[S]`), so two copies of one node draw different random numbers and a node
 // keeps its numbers when others are added or reordered. FNV-1a of the name, then
-// splitmix64's finaliser: cheap, stable across platforms and compilers.
-uint64_t splitmix64(uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+// one splitmix64 step (the SDK's): cheap, stable across platforms and compilers.
+uint64_t mix(uint64_t z) { return mien::splitmix64(z); }
 
 // One run of a graph, step by step: open the run folder, start the manifest, settle or
 // hand over each node in dependency order, wait for what was handed over, finish.
@@ -356,7 +353,7 @@ RunResult GraphRun::finish() {
 uint64_t node_seed(uint64_t experiment_seed, const std::string& node_name) {
   uint64_t h = 0xcbf29ce484222325ULL;
   for (unsigned char c : node_name) h = (h ^ c) * 0x100000001b3ULL;
-  return splitmix64(experiment_seed ^ splitmix64(h));
+  return mix(experiment_seed ^ mix(h));
 }
 
 json node_key_material(const ResolvedNode& node, uint64_t seed, const std::vector<std::vector<std::string>>& input_keys,

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <mien/plugin.hpp>
+#include <mien/random.hpp>
+#include <mien/text.hpp>
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -15,12 +17,6 @@
 #include <vector>
 
 namespace mien::cnn {
-
-inline std::string shape_text(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
 
 inline std::string first_line(const std::string& s) {
   const auto p = s.find('\n');
@@ -60,27 +56,6 @@ inline Tensor to_mien(const torch::Tensor& t) {
   return Tensor::from<float>(shape, v);
 }
 
-// Portable seeded draws (std distributions differ between standard libraries).
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : gen_(seed) {}
-  uint64_t below(uint64_t n) {
-    const uint64_t threshold = (0 - n) % n;
-    for (;;) {
-      const uint64_t r = gen_();
-      if (r >= threshold) return r % n;
-    }
-  }
-  double uniform() { return static_cast<double>(gen_() >> 11) * (1.0 / 9007199254740992.0); }
-  double between(double lo, double hi) { return lo + (hi - lo) * uniform(); }
-  template <typename T>
-  void shuffle(std::vector<T>& v) {
-    for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[static_cast<size_t>(below(i))]);
-  }
-
- private:
-  std::mt19937_64 gen_;
-};
 
 inline Json read_json_file(const std::filesystem::path& p, const std::string& who) {
   std::ifstream in(p, std::ios::binary);

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <set>
 
+#include <mien/text.hpp>
+
 #include "components.hpp"
 
 namespace mien::evaluation {
@@ -12,12 +14,6 @@ namespace mien::evaluation {
 namespace {
 
 constexpr const char* kId = "eval.predict";
-
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
-  return out;
-}
 
 std::vector<std::string> string_list(const Json& info, const char* key) {
   if (!info.contains(key) || !info.at(key).is_array())

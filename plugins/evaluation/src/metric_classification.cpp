@@ -7,6 +7,9 @@
 #include <optional>
 #include <random>
 
+#include <mien/random.hpp>  // mien::Rng: portable seeded draws
+#include <mien/text.hpp>
+
 #include "components.hpp"
 
 namespace mien::evaluation {
@@ -15,27 +18,6 @@ namespace {
 
 constexpr const char* kId = "metric.classification";
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
-  return out;
-}
-
-// Portable seeded draws (std::uniform_int_distribution differs between libraries).
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : gen_(seed) {}
-  uint64_t below(uint64_t n) {
-    const uint64_t threshold = (0 - n) % n;
-    for (;;) {
-      const uint64_t r = gen_();
-      if (r >= threshold) return r % n;
-    }
-  }
-
- private:
-  std::mt19937_64 gen_;
-};
 
 // Linear interpolation between order statistics (numpy's default percentile).
 double quantile(std::vector<double> v, double q) {

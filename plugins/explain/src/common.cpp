@@ -161,7 +161,7 @@ Players make_players(const Json& groups, const std::vector<std::string>& feature
       auto k = index.find(s);
       if (k == index.end())
         throw Error(who + ": parameter 'groups': group '" + it.key() + "' names '" + s +
-                    "', which is not a model feature (features: " + join_names(features) + ")");
+                    "', which is not a model feature (features: " + join(features, ", ", 12) + ")");
       if (owner[k->second] >= 0)
         throw Error(who + ": parameter 'groups': feature '" + s + "' is in both '" + p.names[owner[k->second]] +
                     "' and '" + it.key() + "'; a feature may belong to one group only");
@@ -272,7 +272,7 @@ Prepared prepare(Context& ctx, const CommonSettings& cs, const Input& model_in, 
     auto it = std::find(d.model.classes.begin(), d.model.classes.end(), cs.class_name);
     if (it == d.model.classes.end())
       throw Error(cs.who + ": parameter 'class' is '" + cs.class_name + "', not one of the model's classes: " +
-                  join_names(d.model.classes, 50));
+                  join(d.model.classes, ", ", 50));
     for (int64_t i = 0; i < d.n; ++i) d.targets.push_back({i, it - d.model.classes.begin()});
   } else {  // true
     auto label = d.samples.label();
@@ -287,7 +287,7 @@ Prepared prepare(Context& ctx, const CommonSettings& cs, const Input& model_in, 
       auto it = std::find(d.model.classes.begin(), d.model.classes.end(), cats[code]);
       if (it == d.model.classes.end())
         throw Error(cs.who + ": label '" + cats[code] + "' of sample row " + std::to_string(i + 1) +
-                    " is not one of the model's classes: " + join_names(d.model.classes, 50));
+                    " is not one of the model's classes: " + join(d.model.classes, ", ", 50));
       d.targets.push_back({i, it - d.model.classes.begin()});
     }
   }

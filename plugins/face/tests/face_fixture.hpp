@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <mien/random.hpp>
+
 namespace face_test {
 
 // Symmetric about x = 60, eyes level at y = 50, in pixels (image y down).
@@ -41,18 +43,8 @@ inline std::vector<double> template_face() {
   return p;
 }
 
-// splitmix64 and our own uniform transform (std::*_distribution differ across libraries).
-struct Rng {
-  uint64_t s;
-  explicit Rng(uint64_t seed) : s(seed) {}
-  uint64_t next() {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  double uniform(double lo, double hi) { return lo + (hi - lo) * static_cast<double>(next() >> 11) * 0x1.0p-53; }
-};
+// The SDK's portable splitmix64 stream (std::*_distribution differ across libraries).
+using Rng = mien::KeyedRng;
 
 // x' = s R(theta) x + t
 inline std::vector<double> similarity(const std::vector<double>& p, double theta_deg, double scale, double tx,

@@ -137,8 +137,8 @@ TEST(FeaturesGeometric, AlignedMovedFacesGiveTheSameFeatures) {
   const std::vector<double> face = face_test::template_face();
   std::vector<std::vector<double>> faces;
   for (int i = 0; i < 5; ++i)
-    faces.push_back(aligned(face_test::similarity(face, rng.uniform(-30, 30), rng.uniform(0.5, 3),
-                                                  rng.uniform(-50, 50), rng.uniform(-50, 50))));
+    faces.push_back(aligned(face_test::similarity(face, rng.between(-30, 30), rng.between(0.5, 3),
+                                                  rng.between(-50, 50), rng.between(-50, 50))));
   ComponentRunner<FeaturesGeometric> r;
   r.set_input("table", landmark_table(faces));
   ASSERT_EQ(r.run(), MIEN_OK) << r.error();

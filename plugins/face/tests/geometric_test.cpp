@@ -163,13 +163,13 @@ TEST(GeometricFeatures, InvariantToTranslationScaleAndRotationAfterAlignment) {
   // An asymmetric face, so that mistakes in mirrored features cannot cancel out.
   face_test::Rng rng(20220101);
   std::vector<double> base = face_test::template_face();
-  for (double& v : base) v += rng.uniform(-1.5, 1.5);
+  for (double& v : base) v += rng.between(-1.5, 1.5);
   const std::vector<double> ref = compute_geometric_features(aligned(base));
   const auto& f = geometric_features();
   for (int trial = 0; trial < 50; ++trial) {
-    const double theta = rng.uniform(-40, 40), scale = rng.uniform(0.25, 6.0);
+    const double theta = rng.between(-40, 40), scale = rng.between(0.25, 6.0);
     const std::vector<double> moved =
-        face_test::similarity(base, theta, scale, rng.uniform(-800, 800), rng.uniform(-800, 800));
+        face_test::similarity(base, theta, scale, rng.between(-800, 800), rng.between(-800, 800));
     std::vector<std::string> w;
     const std::vector<double> g = compute_geometric_features(aligned(moved), &w);
     EXPECT_TRUE(w.empty());
@@ -261,9 +261,9 @@ TEST(GeometricFeatures, NonFiniteInputGivesZerosAndAWarning) {
 TEST(Alignment, EyesLevelAtTheRequestedPlaceAndTheInverseRoundTrips) {
   face_test::Rng rng(7);
   for (int trial = 0; trial < 20; ++trial) {
-    const std::vector<double> p = face_test::similarity(face_test::template_face(), rng.uniform(-60, 60),
-                                                        rng.uniform(0.5, 4), rng.uniform(-100, 300),
-                                                        rng.uniform(-100, 300));
+    const std::vector<double> p = face_test::similarity(face_test::template_face(), rng.between(-60, 60),
+                                                        rng.between(0.5, 4), rng.between(-100, 300),
+                                                        rng.between(-100, 300));
     const AlignParams params{160, 0.3, 0.4};
     const auto t = eye_alignment(p.data(), params);
     ASSERT_TRUE(t.has_value());

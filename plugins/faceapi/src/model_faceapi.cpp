@@ -2,6 +2,7 @@
 // The network itself is in faceapi_net.cpp (the one LibTorch unit).
 #include "model_faceapi.hpp"
 
+#include <mien/text.hpp>
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -28,19 +29,6 @@ constexpr const char* kId = "model.faceapi_expression";
 const std::vector<std::string> kCamLayers = {"block0", "block1", "block2", "block3"};
 const int64_t kLayerSide[kBlocks] = {56, 28, 14, 7};
 const int64_t kLayerChannels[kBlocks] = {32, 64, 128, 256};
-
-std::string join(const std::vector<std::string>& v, size_t limit = 12) {
-  std::string out;
-  for (size_t i = 0; i < v.size() && i < limit; ++i) out += (i ? ", " : "") + v[i];
-  if (v.size() > limit) out += ", ... (" + std::to_string(v.size()) + " in all)";
-  return out;
-}
-
-std::string shape_text(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -172,7 +160,7 @@ FaceApiNet shipped_net(const std::vector<std::string>& classes, const std::strin
     const int64_t r = shipped_row(c);
     if (r < 0)
       throw Error(std::string(kId) + ": parameter 'classes': '" + c + "' is not one of the shipped network's classes (" +
-                  join(kCanonicalOrder) + ")");
+                  join(kCanonicalOrder, ", ", 12) + ")");
     if (std::find(rows.begin(), rows.end(), r) != rows.end())
       throw Error(std::string(kId) + ": parameter 'classes' names '" + c + "' twice");
     rows.push_back(r);
@@ -310,7 +298,7 @@ ModelRef::LayerResult FaceApiModel::layer_gradient(const std::string& layer, con
   host.check_cancelled();
   auto it = std::find(kCamLayers.begin(), kCamLayers.end(), layer);
   if (it == kCamLayers.end())
-    throw Error(std::string(kId) + ": no layer '" + layer + "'; the layers are " + join(kCamLayers));
+    throw Error(std::string(kId) + ": no layer '" + layer + "'; the layers are " + join(kCamLayers, ", ", 12));
   const Pixels p = to_pixels(input, MIEN_PIXEL_RGB, "the input");
   const auto cls = checked_classes(classes, p.batch.n, net_.classes(), "layer_gradient");
   std::vector<float> a, g, s;
@@ -370,7 +358,7 @@ ModelFaceApiExpression::ModelFaceApiExpression(const Setup& s) {
     for (const auto& c : classes_)
       if (shipped_row(c) < 0)
         throw Error(std::string(kId) + ": parameter 'classes': '" + c + "' is not one of the shipped network's classes (" +
-                    join(kCanonicalOrder) + ")");
+                    join(kCanonicalOrder, ", ", 12) + ")");
 }
 
 std::unique_ptr<Model> ModelFaceApiExpression::open(const ModelSetup& s) {
@@ -463,7 +451,7 @@ void ModelFaceApiExpression::process_shipped(Context& ctx) {
     meta["weights_sha256"] = save_weights(net, dir / kArtifactWeights);
   }
   write_file(dir / kArtifactJson, meta.dump(1) + "\n");
-  ctx.host().info(std::string(kId) + ": the shipped face-api.js network, classes " + join(classes) + ", resize " +
+  ctx.host().info(std::string(kId) + ": the shipped face-api.js network, classes " + join(classes, ", ", 12) + ", resize " +
                   resize_rule_name(resize_));
   ctx.set(kCurve, curve_table({}));
   ctx.set_model(kModel, {{"type_id", kId}, {"mode", "as_shipped"}, {"classes", classes},
@@ -494,8 +482,8 @@ void ModelFaceApiExpression::process_fine_tune(Context& ctx) {
   for (const auto& c : classes)
     if (std::find(cats.begin(), cats.end(), c) == cats.end())
       throw Error(std::string(kId) + ": parameter 'classes': '" + c + "' is not a class of the label column '" +
-                  label->name() + "' (" + join(cats) + ")");
-  if (classes.size() < 2) throw Error(std::string(kId) + ": fine_tune needs at least 2 classes, got " + join(classes));
+                  label->name() + "' (" + join(cats, ", ", 12) + ")");
+  if (classes.size() < 2) throw Error(std::string(kId) + ": fine_tune needs at least 2 classes, got " + join(classes, ", ", 12));
   // Labelled rows of the chosen classes.
   std::vector<int64_t> rows, y;
   int64_t skipped = 0;

@@ -8,18 +8,14 @@
 // the other samples' draws unchanged and samples can be generated in any order.
 #pragma once
 
-#include <cmath>
+#include <mien/random.hpp>
+
 #include <cstdint>
 #include <initializer_list>
 
 namespace mien::faces_synth {
 
-inline uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
+using mien::splitmix64;
 
 // A stream key from a seed and a list of integers (order matters).
 inline uint64_t stream_key(uint64_t seed, std::initializer_list<uint64_t> parts) {
@@ -32,28 +28,14 @@ inline uint64_t stream_key(uint64_t seed, std::initializer_list<uint64_t> parts)
   return k;
 }
 
-class Rng {
+// The SDK's splitmix64-based generator (uniform, normal, below) plus the two draws only
+// the face renderer needs.
+class Rng : public mien::KeyedRng {
  public:
-  explicit Rng(uint64_t key) : state_(key) {}
-  uint64_t next() { return splitmix64(state_); }
-  // Uniform in [0, 1): the top 53 bits.
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
-  // Standard normal by the Box-Muller transform (both values used).
-  double normal() {
-    if (has_spare_) {
-      has_spare_ = false;
-      return spare_;
-    }
-    double u1 = uniform();
-    while (u1 <= 0.0) u1 = uniform();
-    const double u2 = uniform();
-    const double r = std::sqrt(-2.0 * std::log(u1));
-    const double t = 6.283185307179586 * u2;
-    spare_ = r * std::sin(t);
-    has_spare_ = true;
-    return r * std::cos(t);
-  }
+  explicit Rng(uint64_t key) : mien::KeyedRng(key) {}
+  using mien::KeyedRng::normal;
+  using mien::KeyedRng::uniform;
+  double uniform(double lo, double hi) { return between(lo, hi); }
   // A cheap, approximately standard normal value (for pixel noise): the sum of four
   // uniform 16-bit fields of one draw (Irwin-Hall, n = 4), centred and scaled to unit
   // variance; bounded by ±3.46.
@@ -69,11 +51,6 @@ class Rng {
     if (z < -clip) z = -clip;
     return sd * z;
   }
-
- private:
-  uint64_t state_;
-  double spare_ = 0.0;
-  bool has_spare_ = false;
 };
 
 }  // namespace mien::faces_synth

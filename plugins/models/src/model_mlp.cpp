@@ -2,6 +2,8 @@
 // the model side. The network itself is in mlp_core.cpp (the one LibTorch unit).
 #include "model_mlp.hpp"
 
+#include <mien/random.hpp>
+#include <mien/text.hpp>
 #include <mien_training/training_curve.hpp>
 #include <mien_training/validation_groups.hpp>
 
@@ -23,44 +25,12 @@ namespace {
 constexpr const char* kId = "model.mlp";
 constexpr int64_t kInferenceBatch = 4096;  // rows per forward pass in predict / input_gradient
 
-std::string join(const std::vector<std::string>& v, size_t limit = 12) {
-  std::string out;
-  for (size_t i = 0; i < v.size() && i < limit; ++i) out += (i ? ", " : "") + v[i];
-  if (v.size() > limit) out += ", ... (" + std::to_string(v.size()) + " in all)";
-  return out;
-}
-
-std::string shape_text(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
-
 std::string arch_text(const MlpArch& a) {
   std::string out = std::to_string(a.inputs);
   for (int64_t h : a.hidden) out += "-" + std::to_string(h);
   return out + "-" + std::to_string(a.outputs);
 }
 
-// Portable seeded draws (std::uniform_int_distribution differs between libraries).
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : gen_(seed) {}
-  uint64_t below(uint64_t n) {
-    const uint64_t threshold = (0 - n) % n;
-    for (;;) {
-      const uint64_t r = gen_();
-      if (r >= threshold) return r % n;
-    }
-  }
-  template <typename T>
-  void shuffle(std::vector<T>& v) {
-    for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[static_cast<size_t>(below(i))]);
-  }
-
- private:
-  std::mt19937_64 gen_;
-};
 
 // The class names of a LABEL column: its categories, else "0" .. max code.
 std::vector<std::string> class_names(const ColumnView& label, int64_t rows) {
@@ -107,7 +77,7 @@ Rows read_rows(const TableView& t, const std::string& which, const std::vector<s
     else cols.push_back(*c);
   }
   if (!missing.empty())
-    throw Error(std::string(kId) + ": the " + which + " table lacks feature column(s) of train: " + join(missing));
+    throw Error(std::string(kId) + ": the " + which + " table lacks feature column(s) of train: " + join(missing, ", ", 12));
 
   std::vector<int64_t> keep;
   Rows r;
@@ -122,7 +92,7 @@ Rows read_rows(const TableView& t, const std::string& which, const std::vector<s
                   std::to_string(code) + " outside its " + std::to_string(code_map.size()) + " categories");
     if (code_map[static_cast<size_t>(code)] < 0)
       throw Error(std::string(kId) + ": class '" + table_classes[static_cast<size_t>(code)] + "' of " + which +
-                  " (" + row_name(t, i) + ") is not among the classes of train (" + join(classes) + ")");
+                  " (" + row_name(t, i) + ") is not among the classes of train (" + join(classes, ", ", 12) + ")");
     keep.push_back(i);
     r.y.push_back(code_map[static_cast<size_t>(code)]);
   }
@@ -334,7 +304,7 @@ std::vector<float> MlpModel::checked_input(const TensorView& input, int64_t& row
   if (!input.valid() || input.ndim() != 2 || input.dim(1) != f ||
       (input.dtype() != MIEN_DTYPE_F32 && input.dtype() != MIEN_DTYPE_F64))
     throw Error(std::string(kId) + ": the input must be float32 [N, " + std::to_string(f) + "] (features " +
-                join(loaded_.artifact.feature_names, 4) + "), got " +
+                join(loaded_.artifact.feature_names, ", ", 4) + "), got " +
                 (input.valid() ? std::string(dtype_name(input.dtype())) + " " + shape_text(input.shape())
                                : std::string("no tensor")));
   rows = input.dim(0);
@@ -560,7 +530,7 @@ void ModelMlp::process(Context& ctx) {
   const size_t C = classes.size();
   if (all.x.rows < static_cast<int64_t>(C))
     throw Error(std::string(kId) + ": train has " + std::to_string(all.x.rows) + " labelled row(s) but " +
-                std::to_string(C) + " classes (" + join(classes) + "); every class needs at least one row");
+                std::to_string(C) + " classes (" + join(classes, ", ", 12) + "); every class needs at least one row");
   const std::vector<int64_t> all_counts = class_counts(all.y, C);
   std::vector<std::string> empty_classes;
   for (size_t k = 0; k < C; ++k)
@@ -623,7 +593,7 @@ void ModelMlp::process(Context& ctx) {
     fit = std::move(all);
   }
   if (!empty_classes.empty())
-    host.warn(std::string(kId) + ": class(es) " + join(empty_classes) +
+    host.warn(std::string(kId) + ": class(es) " + join(empty_classes, ", ", 12) +
               " of the label have no train rows; the model can never learn them");
   if (!have_val && options_.patience > 0)
     host.info(std::string(kId) + ": no validation rows, so every epoch runs (patience is not used)");
@@ -658,7 +628,7 @@ void ModelMlp::process(Context& ctx) {
       }
     }
     if (!constant.empty())
-      host.warn(std::string(kId) + ": feature(s) " + join(constant) + " are constant in train; their std is set to 1");
+      host.warn(std::string(kId) + ": feature(s) " + join(constant, ", ", 12) + " are constant in train; their std is set to 1");
   }
   TrainOptions options = options_;
   const auto fit_counts = class_counts(fit.y, C);

@@ -6,6 +6,8 @@
 #include <set>
 #include <unordered_map>
 
+#include <mien/text.hpp>
+
 #include "components.hpp"
 #include "csv.hpp"
 #include "util.hpp"
@@ -49,12 +51,6 @@ bool parse_integer(const std::string& s, long long* out) {
   if (b == e) return false;
   const auto r = std::from_chars(b, e, *out);
   return r.ec == std::errc() && r.ptr == e;
-}
-
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
-  return out;
 }
 
 void check_unique(const std::vector<std::string>& v, const std::string& param) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <mien/plugin.hpp>
+#include <mien/random.hpp>
 #include <mien/suggest.hpp>
 
 #include <cstdint>
@@ -17,29 +18,6 @@ namespace mien::tabular {
 // " (columns: a, b, c)".
 std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates);
 
-// Deterministic random numbers. std::mt19937_64's raw output is fixed by the C++
-// standard, but std::uniform_int_distribution and std::shuffle are not (libstdc++,
-// libc++ and MSVC give different results), so bounded draws and the Fisher-Yates
-// shuffle are done here.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : gen_(seed) {}
-  // Uniform in [0, n), n > 0, by rejection sampling (no modulo bias).
-  uint64_t below(uint64_t n) {
-    const uint64_t threshold = (0 - n) % n;  // 2^64 mod n
-    for (;;) {
-      const uint64_t r = gen_();
-      if (r >= threshold) return r % n;
-    }
-  }
-  template <typename T>
-  void shuffle(std::vector<T>& v) {
-    for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[static_cast<size_t>(below(i))]);
-  }
-
- private:
-  std::mt19937_64 gen_;
-};
 
 // The rows `rows` (in the given order) of every column of `src`; meta is kept.
 Table subset(const TableView& src, const std::vector<int64_t>& rows);

@@ -2,6 +2,8 @@
 // Algorithm 1) and the paper's MLP search space (ter Burg & Kaya 2022, doi:10.3390/a15100367), without LibTorch.
 #pragma once
 
+#include <mien/random.hpp>
+
 #include <cstdint>
 #include <random>
 #include <string>
@@ -45,22 +47,6 @@ struct MlpConfig {
   std::string l2_text() const;       // "0.01,0.01"
 };
 
-// Deterministic random draws (std distributions differ between standard libraries).
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : gen_(seed) {}
-  uint64_t below(uint64_t n) {
-    const uint64_t threshold = (0 - n) % n;
-    for (;;) {
-      const uint64_t r = gen_();
-      if (r >= threshold) return r % n;
-    }
-  }
-  uint64_t next() { return gen_(); }
-
- private:
-  std::mt19937_64 gen_;
-};
 
 // Draws one configuration; `subset_sizes` empty = all features (features = 0).
 MlpConfig sample_config(Rng& rng, const std::vector<int64_t>& subset_sizes);

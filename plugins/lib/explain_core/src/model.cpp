@@ -5,13 +5,6 @@
 
 namespace mien::explain {
 
-std::string join_names(const std::vector<std::string>& v, size_t max_items) {
-  std::string s;
-  for (size_t i = 0; i < v.size() && i < max_items; ++i) s += (i ? ", " : "") + v[i];
-  if (v.size() > max_items) s += ", ... (" + std::to_string(v.size()) + " in all)";
-  return s;
-}
-
 ModelInfo read_model_info(const ModelRef& m, const std::string& who, const TableView& samples, const Host& host) {
   ModelInfo mi;
   try {
@@ -47,7 +40,7 @@ std::vector<float> feature_rows(const TableView& t, const std::vector<std::strin
   }
   if (!missing.empty())
     throw Error(who + ": the " + what + " table lacks " + std::to_string(missing.size()) + " of the model's " +
-                std::to_string(features.size()) + " features: " + join_names(missing) +
+                std::to_string(features.size()) + " features: " + join(missing, ", ", 12) +
                 " (it must hold the model's feature columns, matched by name)");
   if (host) {
     std::set<std::string> known(features.begin(), features.end());
@@ -55,7 +48,7 @@ std::vector<float> feature_rows(const TableView& t, const std::vector<std::strin
     for (const auto& f : t.feature_names())
       if (!known.count(f)) extra.push_back(f);
     if (!extra.empty())
-      host->warn(who + ": the " + what + " table has FEATURE columns the model does not use (ignored): " + join_names(extra));
+      host->warn(who + ": the " + what + " table has FEATURE columns the model does not use (ignored): " + join(extra, ", ", 12));
   }
   const int64_t n = t.num_rows();
   const size_t m = features.size();

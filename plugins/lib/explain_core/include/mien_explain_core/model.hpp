@@ -4,15 +4,13 @@
 #pragma once
 
 #include <mien/plugin.hpp>
+#include <mien/text.hpp>  // mien::join for messages
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace mien::explain {
-
-// "a, b, c" for messages, cut after max_items with the total: "a, b, ... (40 in all)".
-std::string join_names(const std::vector<std::string>& v, size_t max_items = 12);
 
 struct ModelInfo {
   Json info;
