@@ -553,7 +553,10 @@ TEST(FaceApiResize, ComponentRecordsTheRuleAndTheModelUsesIt) {
   // (the probabilities are all but 1 for happy either way).
   cv::Mat face_f;
   astronaut_face().convertTo(face_f, CV_32FC3);
-  const std::vector<float> face_px(face_f.begin<float>(), face_f.end<float>());
+  // Every channel of every pixel (begin<float>() on a 3-channel Mat would step by pixel and
+  // read only a third of them; the net would then read past the vector).
+  const float* fp = face_f.ptr<float>();
+  const std::vector<float> face_px(fp, fp + face_f.total() * face_f.channels());
   const Batch face{face_px.data(), 1, face_f.rows, face_f.cols, 3};
   const auto lt = mt->net().logits(face), lb = mb->net().logits(face);
   double diff = 0;
