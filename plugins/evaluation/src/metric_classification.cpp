@@ -9,6 +9,7 @@
 
 #include <mien/random.hpp>  // mien::Rng: portable seeded draws
 #include <mien/text.hpp>
+#include <mien_stats/correlation.hpp>
 
 #include "components.hpp"
 
@@ -19,14 +20,7 @@ namespace {
 constexpr const char* kId = "metric.classification";
 
 
-// Linear interpolation between order statistics (numpy's default percentile).
-double quantile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-}
+using mien::stats::quantile;  // numpy's default percentile
 
 // The classes a prediction table was made with: its meta "classes", else its p_<class> columns.
 std::vector<std::string> table_classes(const TableView& t, size_t index) {

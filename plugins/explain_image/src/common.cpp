@@ -1,3 +1,4 @@
+#include <mien_stats/correlation.hpp>
 #include "common.hpp"
 
 #include <opencv2/core.hpp>
@@ -190,42 +191,10 @@ std::vector<float> channel_mean(const float* img, int64_t h, int64_t w, int64_t 
   return out;
 }
 
-std::vector<double> ranks(const std::vector<double>& v) {
-  std::vector<size_t> idx(v.size());
-  std::iota(idx.begin(), idx.end(), 0);
-  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return v[a] < v[b]; });
-  std::vector<double> r(v.size());
-  for (size_t i = 0; i < idx.size();) {
-    size_t j = i;
-    while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
-    const double avg = 0.5 * static_cast<double>(i + j) + 1.0;
-    for (size_t k = i; k <= j; ++k) r[idx[k]] = avg;
-    i = j + 1;
-  }
-  return r;
+double spearman(const std::vector<double>& a, const std::vector<double>& b) {
+  const double r = mien::stats::spearman(a, b);
+  return std::isnan(r) ? 0.0 : r;  // a constant map carries no ranking
 }
-
-double pearson(const std::vector<double>& a, const std::vector<double>& b) {
-  const size_t n = a.size();
-  if (n == 0) return 0.0;
-  double ma = 0, mb = 0;
-  for (size_t i = 0; i < n; ++i) {
-    ma += a[i];
-    mb += b[i];
-  }
-  ma /= n;
-  mb /= n;
-  double sab = 0, saa = 0, sbb = 0;
-  for (size_t i = 0; i < n; ++i) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) * (a[i] - ma);
-    sbb += (b[i] - mb) * (b[i] - mb);
-  }
-  if (saa <= 0 || sbb <= 0) return 0.0;  // a constant explanation carries no ranking
-  return sab / std::sqrt(saa * sbb);
-}
-
-double spearman(const std::vector<double>& a, const std::vector<double>& b) { return pearson(ranks(a), ranks(b)); }
 
 double ssim(const std::vector<double>& a0, const std::vector<double>& b0, int64_t h, int64_t w) {
   auto unit = [](std::vector<double> v) {

@@ -82,9 +82,7 @@ std::vector<float> blur_image(const float* img, int64_t h, int64_t w, int64_t c,
 // Per-channel mean of one image.
 std::vector<float> channel_mean(const float* img, int64_t h, int64_t w, int64_t c);
 
-// Ranks (1-based, ties averaged) and Spearman / Pearson correlations.
-std::vector<double> ranks(const std::vector<double>& v);
-double pearson(const std::vector<double>& a, const std::vector<double>& b);
+// Spearman's rho of two maps (mien::stats), 0 when either is constant.
 double spearman(const std::vector<double>& a, const std::vector<double>& b);
 // Mean SSIM of two [h,w] maps, each rescaled to [0,1] first, Gaussian window sigma 1.5
 // (window clipped at the borders); 1-D inputs use one global window.

@@ -4,62 +4,16 @@
 #include <map>
 #include <numeric>
 
+#include <mien_stats/correlation.hpp>
+
 #include "components.hpp"
 
 namespace mien::quality {
 
-namespace {
+using mien::stats::kendall_tau_b;
+using mien::stats::spearman;
 
-// Ranks (1 = smallest) with ties averaged.
-std::vector<double> ranks(const std::vector<double>& v) {
-  std::vector<size_t> idx(v.size());
-  std::iota(idx.begin(), idx.end(), 0);
-  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return v[a] < v[b]; });
-  std::vector<double> r(v.size());
-  for (size_t i = 0; i < idx.size();) {
-    size_t j = i;
-    while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
-    const double avg = 0.5 * static_cast<double>(i + j) + 1.0;
-    for (size_t k = i; k <= j; ++k) r[idx[k]] = avg;
-    i = j + 1;
-  }
-  return r;
-}
-
-double pearson(const std::vector<double>& a, const std::vector<double>& b) {
-  const double n = static_cast<double>(a.size());
-  const double ma = std::accumulate(a.begin(), a.end(), 0.0) / n, mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
-  double sab = 0, saa = 0, sbb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) * (a[i] - ma);
-    sbb += (b[i] - mb) * (b[i] - mb);
-  }
-  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : std::numeric_limits<double>::quiet_NaN();
-}
-
-}  // namespace
-
-double spearman(const std::vector<double>& a, const std::vector<double>& b);
-double kendall_tau_b(const std::vector<double>& a, const std::vector<double>& b);
 double top_k_overlap(const std::vector<double>& a, const std::vector<double>& b, int k);
-
-double spearman(const std::vector<double>& a, const std::vector<double>& b) { return pearson(ranks(a), ranks(b)); }
-
-double kendall_tau_b(const std::vector<double>& a, const std::vector<double>& b) {
-  double conc = 0, disc = 0, ta = 0, tb = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    for (size_t j = i + 1; j < a.size(); ++j) {
-      const double da = a[i] - a[j], db = b[i] - b[j];
-      if (da == 0 && db == 0) continue;
-      if (da == 0) ++ta;
-      else if (db == 0) ++tb;
-      else if ((da > 0) == (db > 0)) ++conc;
-      else ++disc;
-    }
-  const double den = std::sqrt((conc + disc + ta) * (conc + disc + tb));
-  return den > 0 ? (conc - disc) / den : std::numeric_limits<double>::quiet_NaN();
-}
 
 double top_k_overlap(const std::vector<double>& a, const std::vector<double>& b, int k) {
   const size_t P = a.size();
