@@ -54,12 +54,19 @@ void print_headlines(const nlohmann::json& manifest, const std::string& run_dir,
     try {
       const auto h = nlohmann::json::parse(std::ifstream(file));
       const auto& rows = h.at("rows");
+      // Columns in characters, not bytes: a label may hold "—" or "±" (UTF-8).
+      const auto chars = [](const std::string& s) {
+        size_t n = 0;
+        for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+        return n;
+      };
       size_t width = 0;
-      for (const auto& row : rows) width = std::max(width, row.at("label").get<std::string>().size());
+      for (const auto& row : rows) width = std::max(width, chars(row.at("label").get<std::string>()));
       os << "\n" << h.value("title", n["name"].get<std::string>()) << "\n";
       for (const auto& row : rows) {
         const auto& v = row.at("value");
-        os << "  " << std::left << std::setw(static_cast<int>(width) + 2) << row.at("label").get<std::string>()
+        const std::string label = row.at("label").get<std::string>();
+        os << "  " << label << std::string(width + 2 - chars(label), ' ')
            << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
       }
     } catch (const std::exception& e) {

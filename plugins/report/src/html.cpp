@@ -765,14 +765,18 @@ Json headline_rows(const std::vector<std::pair<std::string, Json>>& items) {
         v += " [" + fmt2(jnum(j["bootstrap"]["accuracy"].value("low", Json()))) + ", " +
              fmt2(jnum(j["bootstrap"]["accuracy"].value("high", Json()))) + "]";
       const bool grouped = j.contains("groups") && j["groups"].is_object() && !j["groups"].empty();
-      add(std::string("accuracy") + (grouped ? " (all " + j.value("group_by", std::string("group")) + "s together)" : ""), v);
+      // Named by the arm scored (metric.classification's `arm`) when the experiment names it,
+      // so "accuracy of face-api fine-tuned" reads as a result, not as a node path.
+      const std::string arm = j.contains("arm") && j["arm"].is_string() ? j["arm"].get<std::string>() : "";
+      const std::string what = arm.empty() ? "accuracy" : "accuracy of " + arm;
+      add(what + (grouped ? " (all " + j.value("group_by", std::string("group")) + "s together)" : ""), v);
       if (grouped) {
         std::vector<std::string> order = j.value("group_order", std::vector<std::string>());
         for (auto it = j["groups"].begin(); it != j["groups"].end(); ++it)
           if (std::find(order.begin(), order.end(), it.key()) == order.end()) order.push_back(it.key());
         for (const auto& g : order)
           if (j["groups"].contains(g))
-            add("accuracy (" + j.value("group_by", std::string("group")) + " " + g + ")", fmt2(jnum(j["groups"][g].value("accuracy", Json()))));
+            add(what + " (" + j.value("group_by", std::string("group")) + " " + g + ")", fmt2(jnum(j["groups"][g].value("accuracy", Json()))));
       }
     } else if (m == "fidelity" || m == "explanation_accuracy") {
       double v = 0, r = 0;
@@ -825,6 +829,20 @@ Json headline_rows(const std::vector<std::pair<std::string, Json>>& items) {
                j["__columns"].contains("random_probability")) {
       const std::string kind = j["__meta"].value("metric", std::string("deletion"));
       add(kind + " AUC", fmt2(jnum(j["__meta"]["auc"])) + " (random " + fmt2(jnum(j["__meta"].value("random_auc", Json()))) + ")");
+    }
+  }
+  // One label from several nodes (fidelity of two arms, say): each node keeps its own rows,
+  // named by the node, so copies are pooled only within one node, never across arms.
+  const auto node_part = [](const std::string& where) { return where.substr(0, where.find_first_of("[.")); };
+  {
+    std::map<std::string, std::set<std::string>> nodes_of;
+    for (const auto& r : rows)
+      if (!r.where.empty() && r.where.rfind("item ", 0) != 0) nodes_of[r.label].insert(node_part(r.where));
+    seen.clear();
+    for (auto& r : rows) {
+      const auto it = nodes_of.find(r.label);
+      if (it != nodes_of.end() && it->second.size() > 1) r.label += " — " + node_part(r.where);
+      ++seen[r.label];
     }
   }
   // Labels that repeat (one metric per pose, say): copies of one matrix node share a row,

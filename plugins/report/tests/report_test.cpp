@@ -775,3 +775,50 @@ TEST(Html, HeadlineFromTheItemsItRecognises) {
               "S 0.86 (random 0.30); HL 0.56 (random 0.30); pooled 0.66 (random 0.30); mean ± sd over 2 0.71 ± 0.21");
   }
 }
+
+// One metric from two nodes (the absolute and the subject-relative arm's fidelity), each
+// over the same matrix: each node pools its own copies, named by the node; never one pool.
+TEST(Html, HeadlinePoolsCopiesOnlyWithinOneNode) {
+  ComponentRunner<HtmlReport> r({{"copy_to_run", false}});
+  r.set_node_name("html");
+  {
+    std::ofstream(r.run_dir() + "/resolved.yaml")
+        << "nodes:\n  html:\n    use: report.html@1\n    in:\n      items: [\"fid[0].summary\", \"fid[1].summary\", "
+           "\"rel_fid[0].summary\", \"rel_fid[1].summary\"]\n";
+  }
+  auto fid = [](double at5) {
+    return Json{{"metric", "fidelity"}, {"n", {5}}, {"fidelity", {at5}}, {"random_fidelity", {0.3}},
+                {"explainer", "explain.deep_shap"}, {"samples", 10}};
+  };
+  r.add_input("items", fid(0.9)).add_input("items", fid(0.7)).add_input("items", fid(0.5)).add_input("items", fid(0.3));
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const Json h = r.json("headline");
+  ASSERT_EQ(h["rows"].size(), 2u) << h.dump();
+  EXPECT_EQ(h["rows"][0]["label"], "fidelity at n=5 (explain.deep_shap) — fid");
+  EXPECT_EQ(h["rows"][0]["value"], "0 0.90 (random 0.30); 1 0.70 (random 0.30); pooled 0.80 (random 0.30); mean ± sd over 2 0.80 ± 0.14");
+  EXPECT_EQ(h["rows"][1]["label"], "fidelity at n=5 (explain.deep_shap) — rel_fid");
+  EXPECT_EQ(h["rows"][1]["value"], "0 0.50 (random 0.30); 1 0.30 (random 0.30); pooled 0.40 (random 0.30); mean ± sd over 2 0.40 ± 0.14");
+}
+
+// Two arms scored by metric.classification with `arm` set: each row is named by its arm,
+// not by the node it came from ("accuracy, cnn_accuracy.metrics").
+TEST(Html, HeadlineNamesAccuracyRowsByTheirArm) {
+  Json geo = {{"metric", "classification"}, {"accuracy", 0.88}, {"arm", "geometric MLP"}, {"group_by", "pose"},
+              {"group_order", {"S"}}, {"groups", {{"S", {{"accuracy", 0.92}}}}}};
+  Json cnn = {{"metric", "classification"}, {"accuracy", 0.43}, {"arm", "face-api fine-tuned"}, {"group_by", "pose"},
+              {"group_order", {"S"}}, {"groups", {{"S", {{"accuracy", 0.40}}}}}};
+  Json unnamed = {{"metric", "classification"}, {"accuracy", 0.45}};
+  ComponentRunner<HtmlReport> r({{"copy_to_run", false}});
+  r.set_node_name("html");
+  r.add_input("items", geo).add_input("items", cnn).add_input("items", unnamed);
+  ASSERT_EQ(r.run(), MIEN_OK) << r.error();
+  const Json headline = r.json("headline");
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const auto& row : headline["rows"]) rows.emplace_back(row["label"], row["value"]);
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0], std::make_pair(std::string("accuracy of geometric MLP (all poses together)"), std::string("0.88")));
+  EXPECT_EQ(rows[1], std::make_pair(std::string("accuracy of geometric MLP (pose S)"), std::string("0.92")));
+  EXPECT_EQ(rows[2], std::make_pair(std::string("accuracy of face-api fine-tuned (all poses together)"), std::string("0.43")));
+  EXPECT_EQ(rows[3], std::make_pair(std::string("accuracy of face-api fine-tuned (pose S)"), std::string("0.40")));
+  EXPECT_EQ(rows[4], std::make_pair(std::string("accuracy"), std::string("0.45")));  // no arm: as before
+}
