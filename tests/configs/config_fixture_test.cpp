@@ -44,11 +44,18 @@ std::vector<std::map<std::string, std::string>> read_csv(const fs::path& p) {
   std::string line;
   std::vector<std::string> head;
   std::vector<std::map<std::string, std::string>> rows;
+  // RFC 4180 cells: a quoted cell may hold commas ("geometric MLP, subject-relative") and
+  // doubled quotes. (No quoted line breaks: mien's tables do not write them.)
   auto split = [](const std::string& s) {
-    std::vector<std::string> out;
-    std::stringstream ss(s);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) out.push_back(cell);
+    std::vector<std::string> out(1);
+    bool quoted = false;
+    for (size_t i = 0; i < s.size(); ++i) {
+      const char c = s[i];
+      if (quoted && c == '"' && i + 1 < s.size() && s[i + 1] == '"') out.back() += '"', ++i;
+      else if (c == '"') quoted = !quoted;
+      else if (c == ',' && !quoted) out.emplace_back();
+      else out.back() += c;
+    }
     return out;
   };
   if (!std::getline(in, line)) return rows;
@@ -134,13 +141,18 @@ class ConfigFixture : public ::testing::Test {
   // The study's comparison (report.held_out_accuracy): the arms in order, each scored on
   // `n` faces (the scope "all"), CI around the accuracy, from tables[a] prediction tables.
   void expect_comparison(const fs::path& nodes, const std::vector<std::string>& arms, int n, const std::vector<int>& tables) {
+    expect_comparison(nodes, arms, std::vector<int>(arms.size(), n), tables);
+  }
+  // The same with each arm's own number of test faces (an arm may score a subset of them).
+  void expect_comparison(const fs::path& nodes, const std::vector<std::string>& arms, const std::vector<int>& ns,
+                         const std::vector<int>& tables) {
     std::vector<std::map<std::string, std::string>> all;
     for (const auto& r : read_csv(nodes / "comparison/table.csv"))
       if (r.at("scope") == "all") all.push_back(r);
     ASSERT_EQ(all.size(), arms.size());
     for (size_t a = 0; a < arms.size(); ++a) {
       EXPECT_EQ(all[a].at("arm"), arms[a]);
-      EXPECT_EQ(std::stoi(all[a].at("n")), n) << arms[a] << ": every test face once, by a model that never saw its person";
+      EXPECT_EQ(std::stoi(all[a].at("n")), ns[a]) << arms[a] << ": every test face once, by a model that never saw its person";
       const double acc = std::stod(all[a].at("accuracy"));
       EXPECT_LE(std::stod(all[a].at("ci_low")), acc);
       EXPECT_GE(std::stod(all[a].at("ci_high")), acc);
@@ -283,7 +295,7 @@ TEST_F(ConfigFixture, PaperKdefRunsWholeOnAKdefLayoutFixture) {
   const int rc = mien("KDEF_ROOT='" + (dir_ / "KDEF_copy").string() + "'", kConfigs + "/paper_kdef.yaml", "run",
                       {"vars.cnn_epochs=2", "vars.upsample=0", "nodes.deletion.with.steps=5"});
   ASSERT_EQ(rc, 0) << log("run.log");
-  expect_all_ran("run", 40);
+  expect_all_ran("run", 65);
   const fs::path n = dir_ / "run/nodes";
   const json data = read_json(n / "data/summary.json");
   EXPECT_EQ(data["samples"], 420);
@@ -310,10 +322,25 @@ TEST_F(ConfigFixture, PaperKdefRunsWholeOnAKdefLayoutFixture) {
   // the CNN arms scored on the same test people as the MLPs (the MLPs: three pose tables)
   const int test_faces = static_cast<int>(read_csv(n / "test_faces/table.csv").size());
   EXPECT_EQ(acc["n"].get<int>(), test_faces);
-  expect_comparison(n, {"geometric MLP (one per pose)", "face-api as shipped (zero-shot)", "face-api fine-tuned"},
-                    test_faces, {3, 1, 1});
+  int relative_test = 0;  // the test faces less the neutral ones (the subject-relative arm's baseline)
+  for (const char* pose : {"S", "HL", "HR"})
+    relative_test += static_cast<int>(read_csv(n / (std::string("rel_test-") + pose) / "table.csv").size());
+  EXPECT_LT(relative_test, test_faces);
+  EXPECT_GT(relative_test, test_faces / 2);
+  expect_comparison(n,
+                    {"geometric MLP (one per pose)",
+                     "geometric MLP, subject-relative (no neutral class)",
+                     "face-api as shipped (zero-shot)", "face-api fine-tuned"},
+                    {test_faces, relative_test, test_faces, test_faces}, {3, 3, 1, 1});
   const auto cmp = read_csv(n / "comparison/table.csv");
-  EXPECT_EQ(cmp.size(), 3u * 4u) << "each arm: all, S, HL, HR";
+  EXPECT_EQ(cmp.size(), 4u * 4u) << "each arm: all, S, HL, HR";
+  const json rel = read_json(n / "rel_accuracy/metrics.json");
+  EXPECT_EQ(rel["classes"].size(), 6u);
+  for (const char* pose : {"S", "HL", "HR"}) {
+    const fs::path fid = n / (std::string("rel_fidelity-") + pose);
+    expect_fidelity_curve(fid / "curve.csv");
+    EXPECT_TRUE(read_json(fid / "summary.json").contains("baseline")) << pose;
+  }
   expect_predictions_known(n / "heatmaps/explanations.json");
 
   // paper_kdef_search.yaml on the same copy and cache: the front end comes from the cache,
@@ -359,10 +386,11 @@ TEST_F(ConfigFixture, JaffeRunsWholeWithLeaveSubjectsOutFolds) {
   const int rc = mien("JAFFE_ROOT='" + (dir_ / "jaffe").string() + "'", kConfigs + "/jaffe.yaml", "run",
                       {"vars.folds=3", "vars.fold_ids=[0,1,2]", "vars.cnn_epochs=2", "nodes.deletion.with.steps=5"});
   ASSERT_EQ(rc, 0) << log("run.log");
-  expect_all_ran("run", 30);
+  expect_all_ran("run", 47);
   const fs::path n = dir_ / "run/nodes";
   const json acc = read_json(n / "accuracy/metrics.json");
   const int detected = static_cast<int>(read_csv(n / "features/table.csv").size());
+  const int relative_rows = static_cast<int>(read_csv(n / "relative/table.csv").size());
   EXPECT_EQ(acc["n"].get<int>(), detected) << "pooled over the folds: every sample predicted once";
   EXPECT_GT(acc["accuracy"].get<double>(), 0.35) << "chance is 1/7";
   std::set<std::string> seen;
@@ -379,8 +407,25 @@ TEST_F(ConfigFixture, JaffeRunsWholeWithLeaveSubjectsOutFolds) {
 
   // the comparison: every arm scored on the same held-out people, pooled over the folds
   // (one prediction table per fold)
-  const std::vector<std::string> arms = {"geometric MLP", "face-api as shipped (zero-shot)", "face-api fine-tuned"};
-  expect_comparison(n, arms, detected, {3, 3, 3});
+  const std::vector<std::string> arms = {"geometric MLP",
+                                         "geometric MLP, subject-relative (no neutral class)",
+                                         "face-api as shipped (zero-shot)", "face-api fine-tuned"};
+  expect_comparison(n, arms, {detected, relative_rows, detected, detected}, {3, 3, 3, 3});
+  // the subject-relative arm: the neutral faces are the baseline, not a class; the same
+  // leave-subjects-out folds; fidelity against each person's own neutral face
+  const json rel = read_json(n / "rel_accuracy/metrics.json");
+  EXPECT_EQ(rel["classes"].size(), 6u);
+  EXPECT_GT(rel["accuracy"].get<double>(), 1.0 / 6) << "chance is 1/6";
+  EXPECT_EQ(relative_rows + read_json(n / "relative/summary.json")["neutral_rows"].get<int>(), detected);
+  for (int f = 0; f < 3; ++f) {
+    std::set<std::string> train;
+    for (const auto& r : read_csv(n / ("rel_fold-" + std::to_string(f)) / "train.csv")) train.insert(r.at("subject"));
+    for (const auto& r : read_csv(n / ("rel_fold-" + std::to_string(f)) / "test.csv"))
+      EXPECT_FALSE(train.count(r.at("subject"))) << "relative fold " << f << " trains on " << r.at("subject");
+    const fs::path fid = n / ("rel_fidelity-" + std::to_string(f));
+    expect_fidelity_curve(fid / "curve.csv");
+    EXPECT_TRUE(read_json(fid / "summary.json").contains("baseline")) << fid;
+  }
   for (int f = 0; f < 3; ++f) expect_predictions_known(n / ("heatmaps-" + std::to_string(f)) / "explanations.json");
   for (const char* node : {"cnn_accuracy", "zero_shot_accuracy"}) {
     const json m = read_json(n / node / "metrics.json");

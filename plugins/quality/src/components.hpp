@@ -15,8 +15,10 @@ struct QPorts {
                                      "the explained samples: the model's FEATURE columns, ids, labels"};
   static inline const Input kAttributions{"attributions", MIEN_VALUE_TABLE,
                                           "an explainer's attributions for these samples (matched by id)"};
-  static inline const Input kReference{"reference", MIEN_VALUE_TABLE,
-                                       "the training table: its feature means replace the features left out"};
+  static inline const Input kReference{
+      "reference", MIEN_VALUE_TABLE,
+      "the training table: its feature means replace the features left out (not needed when baseline is connected)",
+      MIEN_PORT_OPTIONAL};
   static inline const Input kReferenceOptional{
       "reference", MIEN_VALUE_TABLE, "the training table: feature means (and standard deviations for noisy)",
       MIEN_PORT_OPTIONAL};

@@ -86,9 +86,13 @@ void run_sweep(Context& ctx, const SweepSettings& st) {
   const int64_t M = static_cast<int64_t>(mi.features.size()), N = samples.num_rows();
   if (N == 0) throw Error(who + ": the samples table has no rows");
   const auto x = explain::feature_rows(samples, mi.features, who, "samples", &host);
-  const auto mu = feature_means(ctx.table(QPorts::kReference), mi.features, who, "reference");
   // Per-sample baseline values (row-major N x M), or none: the reference mean for all.
   const bool per_sample = ctx.connected(QPorts::kBaseline);
+  if (!per_sample && !ctx.connected(QPorts::kReference))
+    throw Error(who + ": connect `reference` (the training table, whose feature means replace the features left "
+                      "out) or `baseline` (per-sample replacement values, e.g. transform.subject_baseline's baseline)");
+  const std::vector<double> mu =
+      per_sample ? std::vector<double>() : feature_means(ctx.table(QPorts::kReference), mi.features, who, "reference");
   const std::vector<float> rep =
       per_sample ? baseline_rows(ctx.table(QPorts::kBaseline), samples, mi.features, who) : std::vector<float>();
   const Attributions A = read_attributions(ctx.table(QPorts::kAttributions), who, "attributions");

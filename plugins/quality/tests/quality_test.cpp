@@ -161,6 +161,28 @@ TEST(Fidelity, WithoutBaselineTheSummaryIsUnchanged) {
   EXPECT_EQ(z->table("curve").get("random_fidelity").numbers(), r->table("curve").get("random_fidelity").numbers());
 }
 
+// With a per-sample baseline the reference is not needed; with neither, the error says
+// which port to connect.
+TEST(Fidelity, ReferenceIsOptionalWithABaseline) {
+  auto m = model3();
+  auto with_both = sweep<Fidelity>(m, Json{{"n", {1, 2, 3}}}, attributions());
+  with_both->set_input("baseline", baseline_rows());
+  ASSERT_EQ(with_both->run(), MIEN_OK) << with_both->error();
+  mien::testing::ComponentRunner<Fidelity> only_baseline(Json{{"n", {1, 2, 3}}}, 3);
+  only_baseline.set_input("model", m.ref());
+  only_baseline.set_input("samples", make_table(kX, 3, m.class_names(), kLabels));
+  only_baseline.set_input("attributions", attributions());
+  only_baseline.set_input("baseline", baseline_rows());
+  ASSERT_EQ(only_baseline.run(), MIEN_OK) << only_baseline.error();
+  EXPECT_EQ(only_baseline.table("curve").get("fidelity").numbers(), with_both->table("curve").get("fidelity").numbers());
+  mien::testing::ComponentRunner<Fidelity> neither(Json{{"n", {1}}}, 3);
+  neither.set_input("model", m.ref());
+  neither.set_input("samples", make_table(kX, 3, m.class_names(), kLabels));
+  neither.set_input("attributions", attributions());
+  EXPECT_EQ(neither.run(), MIEN_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(neither.error().find("connect `reference`"), std::string::npos) << neither.error();
+}
+
 TEST(Fidelity, BaselineMustCoverEverySample) {
   auto m = model3();
   auto r = sweep<Fidelity>(m, Json{{"n", {1}}}, attributions());
