@@ -59,7 +59,7 @@ TEST(KernelSampling, StratifiedNeedsFewerModelRowsThanShapsDesignForEqualAccurac
   std::cout << "max error <= 1e-3: shap's design " << shap.budget << " coalitions (" << shap.model_rows
             << " model rows), stratified " << stratified.budget << " (" << stratified.model_rows
             << "); ratio " << ratio << "\n";
-  // Measured 0.50 (2,489 vs 5,006 coalitions). Issue 17 asks for <= 0.1; this design
+  // Measured 0.50 (2,489 vs 5,006 coalitions). The goal is <= 0.1; this design
   // does not reach it yet, so the test holds what it does reach, with some margin.
   EXPECT_LE(ratio, 0.7);
 }

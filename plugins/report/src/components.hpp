@@ -214,7 +214,7 @@ class SurveyReport {
   static inline const Param<Json> kStatements =
       Param<Json>("statements", Json(),
                   "Per-system Likert statements: strings or {text, reverse} (reverse = negatively worded); null = the "
-                  "paper's ten (paper.md §8)")
+                  "paper's ten (ter Burg & Kaya 2022, §8)")
           .nullable();
   static inline const Param<Json> kComparisons =
       Param<Json>("comparisons", Json(), "Comparison questions (strings), each answered with one system or 'no difference'; null = the defaults")
@@ -249,7 +249,7 @@ class SurveyReport {
   explicit SurveyReport(const Setup& s);
   void process(Context& ctx);
 
-  // The paper's ten statements (paper.md §8.1); 6 and 7 are negatively worded.
+  // The paper's ten statements (ter Burg & Kaya 2022, §8.1); 6 and 7 are negatively worded.
   static Json default_statements();
   static Json default_comparisons();
 
