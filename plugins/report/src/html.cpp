@@ -769,14 +769,16 @@ Json headline_rows(const std::vector<std::pair<std::string, Json>>& items) {
       // so "accuracy of face-api fine-tuned" reads as a result, not as a node path.
       const std::string arm = j.contains("arm") && j["arm"].is_string() ? j["arm"].get<std::string>() : "";
       const std::string what = arm.empty() ? "accuracy" : "accuracy of " + arm;
-      add(what + (grouped ? " (all " + j.value("group_by", std::string("group")) + "s together)" : ""), v);
+      // "accuracy (pose S)", or with an arm (which may hold parentheses) "accuracy of X, pose S".
+      const auto scope = [&](const std::string& s) { return arm.empty() ? " (" + s + ")" : ", " + s; };
+      add(what + (grouped ? scope("all " + j.value("group_by", std::string("group")) + "s together") : ""), v);
       if (grouped) {
         std::vector<std::string> order = j.value("group_order", std::vector<std::string>());
         for (auto it = j["groups"].begin(); it != j["groups"].end(); ++it)
           if (std::find(order.begin(), order.end(), it.key()) == order.end()) order.push_back(it.key());
         for (const auto& g : order)
           if (j["groups"].contains(g))
-            add(what + " (" + j.value("group_by", std::string("group")) + " " + g + ")", fmt2(jnum(j["groups"][g].value("accuracy", Json()))));
+            add(what + scope(j.value("group_by", std::string("group")) + " " + g), fmt2(jnum(j["groups"][g].value("accuracy", Json()))));
       }
     } else if (m == "fidelity" || m == "explanation_accuracy") {
       double v = 0, r = 0;
@@ -1360,7 +1362,9 @@ void HtmlReport::process(Context& ctx) {
       Arm a{node.empty() ? "item " + std::to_string(i + 1) : base_of(node), model, item_binding(i), node, j};
       if (a.binding.empty() && models.size() > 1 && !bindings_label(graph, models).empty())
         a.binding = "pooled over " + bindings_label(graph, models);
-      if (!models.empty()) {  // the arm is named by its model node(s): "mlp", "cnn"
+      if (j.contains("arm") && j["arm"].is_string() && !j["arm"].get<std::string>().empty()) {
+        a.label = j["arm"].get<std::string>();  // the experiment's name for it: "face-api fine-tuned"
+      } else if (!models.empty()) {  // else named by its model node(s): "mlp", "cnn"
         a.label.clear();
         for (const auto& md : models)
           if (a.label.find(base_of(md)) == std::string::npos) a.label += (a.label.empty() ? "" : ", ") + base_of(md);

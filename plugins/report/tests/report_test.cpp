@@ -816,9 +816,9 @@ TEST(Html, HeadlineNamesAccuracyRowsByTheirArm) {
   std::vector<std::pair<std::string, std::string>> rows;
   for (const auto& row : headline["rows"]) rows.emplace_back(row["label"], row["value"]);
   ASSERT_EQ(rows.size(), 5u);
-  EXPECT_EQ(rows[0], std::make_pair(std::string("accuracy of geometric MLP (all poses together)"), std::string("0.88")));
-  EXPECT_EQ(rows[1], std::make_pair(std::string("accuracy of geometric MLP (pose S)"), std::string("0.92")));
-  EXPECT_EQ(rows[2], std::make_pair(std::string("accuracy of face-api fine-tuned (all poses together)"), std::string("0.43")));
-  EXPECT_EQ(rows[3], std::make_pair(std::string("accuracy of face-api fine-tuned (pose S)"), std::string("0.40")));
+  EXPECT_EQ(rows[0], std::make_pair(std::string("accuracy of geometric MLP, all poses together"), std::string("0.88")));
+  EXPECT_EQ(rows[1], std::make_pair(std::string("accuracy of geometric MLP, pose S"), std::string("0.92")));
+  EXPECT_EQ(rows[2], std::make_pair(std::string("accuracy of face-api fine-tuned, all poses together"), std::string("0.43")));
+  EXPECT_EQ(rows[3], std::make_pair(std::string("accuracy of face-api fine-tuned, pose S"), std::string("0.40")));
   EXPECT_EQ(rows[4], std::make_pair(std::string("accuracy"), std::string("0.45")));  // no arm: as before
 }
