@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "common.hpp"
+#include "reader_support.hpp"
 
 namespace mien::datasets {
 

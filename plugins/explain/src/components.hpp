@@ -4,13 +4,13 @@
 // Every explainer takes the inputs `model` (MODEL), `samples` (TABLE with the model's
 // feature columns, matched by name) and `background` (TABLE with the same features) and
 // the common parameters target, class, background, background_size, batch_size and
-// groups (common.hpp). It outputs `attributions` (plugins/CONVENTIONS.md); the sampling
+// groups (explainer_kit.hpp). It outputs `attributions` (plugins/CONVENTIONS.md); the sampling
 // explainers also `standard_errors`, a table of the same shape.
 #pragma once
 
 #include <mien/plugin.hpp>
 
-#include "common.hpp"
+#include "explainer_kit.hpp"
 
 namespace mien::explain {
 

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "common.hpp"
+#include "explainer_kit.hpp"
 
 namespace mien::explain {
 

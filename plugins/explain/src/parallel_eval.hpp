@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "common.hpp"
+#include "explainer_kit.hpp"
 
 namespace mien::explain {
 

@@ -12,7 +12,7 @@
 
 #include <mien/plugin.hpp>
 
-#include "common.hpp"
+#include "images_and_targets.hpp"
 
 namespace mien::ximg {
 

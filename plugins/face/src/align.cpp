@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "common.hpp"
+#include "image_and_table_io.hpp"
 #include "components.hpp"
 #include "mien_face_geometry/alignment.hpp"
 

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <fstream>
 
-#include "common.hpp"
+#include "image_and_table_io.hpp"
 #include "components.hpp"
 
 namespace mien::face {

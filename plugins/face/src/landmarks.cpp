@@ -8,7 +8,7 @@
 #include <map>
 #include <mutex>
 
-#include "common.hpp"
+#include "image_and_table_io.hpp"
 #include "components.hpp"
 
 namespace mien::face {

@@ -4,7 +4,7 @@
 
 #include <mien/plugin.hpp>
 
-#include "qcommon.hpp"
+#include "attribution_rows.hpp"
 
 namespace mien::quality {
 

@@ -10,7 +10,7 @@
 
 #include "components.hpp"
 #include "csv.hpp"
-#include "util.hpp"
+#include "table_access.hpp"
 
 namespace mien::tabular {
 

@@ -4,7 +4,7 @@
 #include <set>
 
 #include "components.hpp"
-#include "util.hpp"
+#include "table_access.hpp"
 
 namespace mien::tabular {
 

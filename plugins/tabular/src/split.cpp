@@ -6,7 +6,7 @@
 #include <numeric>
 
 #include "components.hpp"
-#include "util.hpp"
+#include "table_access.hpp"
 
 namespace mien::tabular {
 

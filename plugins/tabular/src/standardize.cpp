@@ -3,7 +3,7 @@
 #include <map>
 
 #include "components.hpp"
-#include "util.hpp"
+#include "table_access.hpp"
 
 namespace mien::tabular {
 

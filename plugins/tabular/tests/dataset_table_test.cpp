@@ -3,7 +3,7 @@
 
 #include "components.hpp"
 #include "test_support.hpp"
-#include "util.hpp"
+#include "table_access.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "common.hpp"
+#include "image_and_table_io.hpp"
 
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgcodecs.hpp>

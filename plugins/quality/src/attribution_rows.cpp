@@ -1,4 +1,4 @@
-#include "qcommon.hpp"
+#include "attribution_rows.hpp"
 
 #include <algorithm>
 #include <cmath>

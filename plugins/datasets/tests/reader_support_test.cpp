@@ -1,7 +1,7 @@
 // The shared pieces: class maps, name suggestions, image checks.
 #include <gtest/gtest.h>
 
-#include "common.hpp"
+#include "reader_support.hpp"
 #include "images.hpp"
 #include "test_support.hpp"
 

@@ -1,4 +1,4 @@
-#include "common.hpp"
+#include "reader_support.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -1,5 +1,5 @@
 #include <mien_stats/correlation.hpp>
-#include "common.hpp"
+#include "images_and_targets.hpp"
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>

@@ -1,6 +1,7 @@
-// Shared machinery of the explain plugin: parameters every explainer takes, background
-// reduction, targets, the coalition evaluator (interventional value function, batched over
-// samples) and the output tables of plugins/CONVENTIONS.md. The model wrapper, feature
+// What the explainers of the explain plugin share, one section per source file: the
+// parameters every explainer takes and the prepared inputs (prepare.cpp), background
+// reduction (background.cpp), the coalition evaluator (coalition_evaluator.cpp), the output
+// tables of plugins/CONVENTIONS.md (attribution_table.cpp) and small numerics (numerics.cpp). The model wrapper, feature
 // matching and seeded randomness, which the quality metrics use too, are in
 // plugins/lib/explain_core.
 #pragma once

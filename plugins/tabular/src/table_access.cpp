@@ -1,4 +1,4 @@
-#include "util.hpp"
+#include "table_access.hpp"
 
 #include <algorithm>
 #include <cctype>
