@@ -1,5 +1,5 @@
-// Helpers shared by the tabular components: name suggestions, a portable shuffle,
-// row subsets of tables and id columns.
+// What the tabular components share: name suggestions, required columns, row subsets,
+// row ids and groupings of a column.
 #pragma once
 
 #include <mien/plugin.hpp>
