@@ -114,27 +114,31 @@ MetricClassification::Scores MetricClassification::score(const std::vector<int64
   return s;
 }
 
-void MetricClassification::process(Context& ctx) {
-  const Host& host = ctx.host();
-  const uint32_t count = ctx.count(kPredictions);
-  if (count == 0) throw Error(std::string(kId) + ": no prediction table is connected");
+namespace {
 
-  std::vector<std::string> classes;      // union, in order of first appearance
-  std::vector<std::string> group_names;  // in order of first appearance
-  std::map<std::string, size_t> group_index;
+// Every labelled row of every prediction table, with the class and group vocabularies in
+// order of first appearance, and what each table says about itself.
+struct Gathered {
+  std::vector<std::string> classes;
+  std::vector<std::string> group_names;
   std::vector<Row> rows;
   Json inputs = Json::array();
   int64_t unlabelled = 0;
-  auto class_index = [&](const std::string& name) {
-    auto it = std::find(classes.begin(), classes.end(), name);
-    if (it != classes.end()) return static_cast<int64_t>(it - classes.begin());
-    classes.push_back(name);
-    return static_cast<int64_t>(classes.size() - 1);
-  };
+};
 
+Gathered gather_rows(Context& ctx, const Input& port, const std::string& group_by) {
+  Gathered g;
+  std::map<std::string, size_t> group_index;
+  auto class_index = [&](const std::string& name) {
+    auto it = std::find(g.classes.begin(), g.classes.end(), name);
+    if (it != g.classes.end()) return static_cast<int64_t>(it - g.classes.begin());
+    g.classes.push_back(name);
+    return static_cast<int64_t>(g.classes.size() - 1);
+  };
+  const uint32_t count = ctx.count(port);
   for (uint32_t t = 0; t < count; ++t) {
-    host.check_cancelled();
-    const TableView table = ctx.table(kPredictions, t);
+    ctx.host().check_cancelled();
+    const TableView table = ctx.table(port, t);
     const std::string which = "predictions #" + std::to_string(t + 1);
     const std::vector<std::string> model_classes = table_classes(table, t);
     for (const auto& c : model_classes) class_index(c);
@@ -143,19 +147,19 @@ void MetricClassification::process(Context& ctx) {
     const auto predicted = table.find("predicted");
     if (!predicted) throw Error(std::string(kId) + ": " + which + " has no 'predicted' column; make it with eval.predict");
     std::optional<ColumnView> group;
-    if (!group_by_.empty()) {
-      group = table.find(group_by_);
+    if (!group_by.empty()) {
+      group = table.find(group_by);
       if (!group) {
         std::vector<std::string> names;
         for (uint32_t i = 0; i < table.num_columns(); ++i) names.emplace_back(table.column(i).name());
-        throw Error(std::string(kId) + ": parameter 'group_by': " + which + " has no column '" + group_by_ +
+        throw Error(std::string(kId) + ": parameter 'group_by': " + which + " has no column '" + group_by +
                     "' (columns: " + join(names) + ")");
       }
     }
     int64_t n = 0, correct = 0;
     for (int64_t i = 0; i < table.num_rows(); ++i) {
       if (label->code(i) < 0) {
-        ++unlabelled;
+        ++g.unlabelled;
         continue;
       }
       const std::string truth = label->text(i);
@@ -168,17 +172,17 @@ void MetricClassification::process(Context& ctx) {
                     "', which is not among its classes (" + join(model_classes) + ")");
       Row r{class_index(truth), class_index(pred), 0};
       if (group) {
-        const std::string g = group->text(i);
-        auto it = group_index.find(g);
+        const std::string gv = group->text(i);
+        auto it = group_index.find(gv);
         if (it == group_index.end()) {
-          it = group_index.emplace(g, group_names.size()).first;
-          group_names.push_back(g);
+          it = group_index.emplace(gv, g.group_names.size()).first;
+          g.group_names.push_back(gv);
         }
         r.group = it->second;
       }
       ++n;
       correct += r.truth == r.pred ? 1 : 0;
-      rows.push_back(r);
+      g.rows.push_back(r);
     }
     const Json meta = table.meta();
     Json in{{"index", t},
@@ -186,129 +190,70 @@ void MetricClassification::process(Context& ctx) {
             {"accuracy", n > 0 ? Json(static_cast<double>(correct) / static_cast<double>(n)) : Json()}};
     for (const char* key : {"model", "input", "mode", "best_epoch", "epochs_run"})
       if (meta.is_object() && meta.contains(key)) in[key] = meta[key];
-    inputs.push_back(std::move(in));
+    g.inputs.push_back(std::move(in));
   }
-  if (rows.empty()) throw Error(std::string(kId) + ": the predictions have no labelled rows");
-  if (unlabelled > 0) host.warn(std::string(kId) + ": " + std::to_string(unlabelled) + " row(s) without a label are skipped");
+  return g;
+}
 
+// The metrics JSON of one scope's scores: per class, confusion (counts and row-normalised).
+Json scores_json(const MetricClassification::Scores& s, const std::vector<std::string>& classes) {
   const size_t C = classes.size();
-  Rng rng(seed_);
-  const double alpha = (1.0 - confidence_) / 2.0;
-
-  // Everything for one subset of the rows.
-  auto evaluate = [&](const std::vector<size_t>& subset) {
-    std::vector<int64_t> truth, pred;
-    for (size_t i : subset) {
-      truth.push_back(rows[i].truth);
-      pred.push_back(rows[i].pred);
-    }
-    const Scores s = score(truth, pred, C);
-    Json per_class = Json::object();
-    Json counts = Json::array(), normalized = Json::array();
-    for (size_t k = 0; k < C; ++k) {
-      per_class[classes[k]] = {{"precision", s.precision[k]},
-                               {"recall", s.recall[k]},
-                               {"f1", s.f1[k]},
-                               {"support", s.support[k]},
-                               {"predicted", s.predicted[k]}};
-      counts.push_back(s.confusion[k]);
-      Json row = Json::array();
-      for (size_t b = 0; b < C; ++b)
-        row.push_back(s.support[k] > 0 ? static_cast<double>(s.confusion[k][b]) / static_cast<double>(s.support[k]) : 0.0);
-      normalized.push_back(row);
-    }
-    Json j = {{"n", s.n},
-              {"accuracy", s.accuracy},
-              {"balanced_accuracy", s.balanced_accuracy},
-              {"macro_precision", s.macro_precision},
-              {"macro_recall", s.macro_recall},
-              {"macro_f1", s.macro_f1},
-              {"weighted_f1", s.weighted_f1},
-              {"per_class", per_class},
-              {"confusion", {{"classes", classes}, {"counts", counts}, {"normalized", normalized}}}};
-    if (bootstrap_ > 0) {
-      std::vector<double> acc, bal;
-      acc.reserve(static_cast<size_t>(bootstrap_));
-      bal.reserve(static_cast<size_t>(bootstrap_));
-      std::vector<int64_t> bt(subset.size()), bp(subset.size());
-      for (int64_t b = 0; b < bootstrap_; ++b) {
-        if (b % 64 == 0) host.check_cancelled();
-        for (size_t i = 0; i < subset.size(); ++i) {
-          const size_t pick = static_cast<size_t>(rng.below(subset.size()));
-          bt[i] = truth[pick];
-          bp[i] = pred[pick];
-        }
-        const Scores r = score(bt, bp, C);
-        acc.push_back(r.accuracy);
-        bal.push_back(r.balanced_accuracy);
-      }
-      j["bootstrap"] = {
-          {"samples", bootstrap_},
-          {"confidence", confidence_},
-          {"method", "percentile"},
-          {"accuracy", {{"low", quantile(acc, alpha)}, {"high", quantile(acc, 1 - alpha)}}},
-          {"balanced_accuracy", {{"low", quantile(bal, alpha)}, {"high", quantile(bal, 1 - alpha)}}}};
-    } else {
-      j["bootstrap"] = nullptr;
-    }
-    return std::make_pair(j, s);
-  };
-
-  // ---- overall, then per group ----
-  std::vector<size_t> all(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) all[i] = i;
-  auto [metrics, overall] = evaluate(all);
-  Json result = {{"metric", "classification"}, {"classes", classes}};
-  result.update(metrics);
-  result["inputs"] = inputs;
-  if (!arm_.empty()) result["arm"] = arm_;
-  {
-    // What made the predictions (eval.predict's meta), so a comparison can name the arm.
-    std::vector<std::string> models;
-    for (const auto& in : inputs)
-      if (in.contains("model") && in["model"].is_string() &&
-          std::find(models.begin(), models.end(), in["model"].get<std::string>()) == models.end())
-        models.push_back(in["model"].get<std::string>());
-    result["models"] = models;
+  Json per_class = Json::object();
+  Json counts = Json::array(), normalized = Json::array();
+  for (size_t k = 0; k < C; ++k) {
+    per_class[classes[k]] = {{"precision", s.precision[k]},
+                             {"recall", s.recall[k]},
+                             {"f1", s.f1[k]},
+                             {"support", s.support[k]},
+                             {"predicted", s.predicted[k]}};
+    counts.push_back(s.confusion[k]);
+    Json row = Json::array();
+    for (size_t b = 0; b < C; ++b)
+      row.push_back(s.support[k] > 0 ? static_cast<double>(s.confusion[k][b]) / static_cast<double>(s.support[k]) : 0.0);
+    normalized.push_back(row);
   }
-  if (count > 1) {
-    // Per input table (one per fold or per pose model) beside the pooled figure above:
-    // mean and sample standard deviation of the tables' accuracies.
-    std::vector<double> acc;
-    for (const auto& in : inputs)
-      if (in["accuracy"].is_number()) acc.push_back(in["accuracy"].get<double>());
-    double mean = 0, ss = 0;
-    for (double a : acc) mean += a;
-    mean /= static_cast<double>(std::max<size_t>(1, acc.size()));
-    for (double a : acc) ss += (a - mean) * (a - mean);
-    result["per_table_accuracy"] = {
-        {"tables", acc.size()},
-        {"mean", acc.empty() ? Json() : Json(mean)},
-        {"sd", acc.size() > 1 ? Json(std::sqrt(ss / static_cast<double>(acc.size() - 1))) : Json()},
-        {"values", acc}};
-  }
-  result["unlabelled_rows"] = unlabelled;
-  result["seed"] = seed_;
+  return {{"n", s.n},
+          {"accuracy", s.accuracy},
+          {"balanced_accuracy", s.balanced_accuracy},
+          {"macro_precision", s.macro_precision},
+          {"macro_recall", s.macro_recall},
+          {"macro_f1", s.macro_f1},
+          {"weighted_f1", s.weighted_f1},
+          {"per_class", per_class},
+          {"confusion", {{"classes", classes}, {"counts", counts}, {"normalized", normalized}}}};
+}
 
-  std::vector<std::string> scope_names = {"all"};
-  std::vector<Scores> scope_scores = {overall};
-  if (!group_by_.empty()) {
-    result["group_by"] = group_by_;
-    result["group_order"] = group_names;
-    Json groups = Json::object();
-    for (size_t g = 0; g < group_names.size(); ++g) {
-      std::vector<size_t> subset;
-      for (size_t i = 0; i < rows.size(); ++i)
-        if (rows[i].group == g) subset.push_back(i);
-      auto [gj, gs] = evaluate(subset);
-      groups[group_names[g]] = gj;
-      scope_names.push_back(group_names[g]);
-      scope_scores.push_back(gs);
-    }
-    result["groups"] = groups;
-  }
+// Mean and sample SD of the input tables' own accuracies (one per fold or per pose model),
+// shown beside the pooled figure.
+Json per_table_accuracy(const Json& inputs) {
+  std::vector<double> acc;
+  for (const auto& in : inputs)
+    if (in["accuracy"].is_number()) acc.push_back(in["accuracy"].get<double>());
+  double mean = 0, ss = 0;
+  for (double a : acc) mean += a;
+  mean /= static_cast<double>(std::max<size_t>(1, acc.size()));
+  for (double a : acc) ss += (a - mean) * (a - mean);
+  return {{"tables", acc.size()},
+          {"mean", acc.empty() ? Json() : Json(mean)},
+          {"sd", acc.size() > 1 ? Json(std::sqrt(ss / static_cast<double>(acc.size() - 1))) : Json()},
+          {"values", acc}};
+}
 
-  // ---- the confusion table ----
+// The models that made the predictions (eval.predict's meta), so a comparison can name the arm.
+std::vector<std::string> models_of(const Json& inputs) {
+  std::vector<std::string> models;
+  for (const auto& in : inputs)
+    if (in.contains("model") && in["model"].is_string() &&
+        std::find(models.begin(), models.end(), in["model"].get<std::string>()) == models.end())
+      models.push_back(in["model"].get<std::string>());
+  return models;
+}
+
+// One row per (scope, true class): support and the counts predicted as each class.
+Table confusion_table(const std::vector<std::string>& scope_names,
+                      const std::vector<MetricClassification::Scores>& scope_scores,
+                      const std::vector<std::string>& classes) {
+  const size_t C = classes.size();
   std::vector<std::string> scope_col, true_col;
   std::vector<int64_t> support_col;
   std::vector<std::vector<int64_t>> pred_cols(C);
@@ -325,13 +270,104 @@ void MetricClassification::process(Context& ctx) {
   confusion.add_strings("true_class", MIEN_ROLE_VALUE, std::move(true_col));
   confusion.add_codes("support", MIEN_ROLE_VALUE, std::move(support_col));
   for (size_t b = 0; b < C; ++b) confusion.add_codes("pred_" + classes[b], MIEN_ROLE_VALUE, std::move(pred_cols[b]));
+  return confusion;
+}
+
+// The scores of `subset` of the rows, with `bootstrap` percentile-bootstrap intervals drawn
+// from `rng` (the scopes are evaluated in a fixed order, so they always draw the same numbers).
+std::pair<Json, MetricClassification::Scores> evaluate_scope(const std::vector<Row>& rows,
+                                                             const std::vector<size_t>& subset,
+                                                             const std::vector<std::string>& classes,
+                                                             int64_t bootstrap_, double confidence_, Rng& rng,
+                                                             const Host& host) {
+  using Scores = MetricClassification::Scores;
+  const auto score = &MetricClassification::score;
+  const size_t C = classes.size();
+  std::vector<int64_t> truth, pred;
+  for (size_t i : subset) {
+    truth.push_back(rows[i].truth);
+    pred.push_back(rows[i].pred);
+  }
+  const Scores s = score(truth, pred, C);
+  Json j = scores_json(s, classes);
+  if (bootstrap_ <= 0) {
+    j["bootstrap"] = nullptr;
+    return {j, s};
+  }
+  const double alpha = (1.0 - confidence_) / 2.0;
+  std::vector<double> acc, bal;
+  acc.reserve(static_cast<size_t>(bootstrap_));
+  bal.reserve(static_cast<size_t>(bootstrap_));
+  std::vector<int64_t> bt(subset.size()), bp(subset.size());
+  for (int64_t b = 0; b < bootstrap_; ++b) {
+    if (b % 64 == 0) host.check_cancelled();
+    for (size_t i = 0; i < subset.size(); ++i) {
+      const size_t pick = static_cast<size_t>(rng.below(subset.size()));
+      bt[i] = truth[pick];
+      bp[i] = pred[pick];
+    }
+    const Scores r = score(bt, bp, C);
+    acc.push_back(r.accuracy);
+    bal.push_back(r.balanced_accuracy);
+  }
+  j["bootstrap"] = {{"samples", bootstrap_},
+                    {"confidence", confidence_},
+                    {"method", "percentile"},
+                    {"accuracy", {{"low", quantile(acc, alpha)}, {"high", quantile(acc, 1 - alpha)}}},
+                    {"balanced_accuracy", {{"low", quantile(bal, alpha)}, {"high", quantile(bal, 1 - alpha)}}}};
+  return {j, s};
+}
+
+}  // namespace
+
+// Gather the labelled rows of every table; score them all, then each group; write the
+// metrics and the confusion table.
+void MetricClassification::process(Context& ctx) {
+  const Host& host = ctx.host();
+  const uint32_t count = ctx.count(kPredictions);
+  if (count == 0) throw Error(std::string(kId) + ": no prediction table is connected");
+  const Gathered g = gather_rows(ctx, kPredictions, group_by_);
+  if (g.rows.empty()) throw Error(std::string(kId) + ": the predictions have no labelled rows");
+  if (g.unlabelled > 0)
+    host.warn(std::string(kId) + ": " + std::to_string(g.unlabelled) + " row(s) without a label are skipped");
+
+  Rng rng(seed_);
+  std::vector<size_t> all(g.rows.size());
+  for (size_t i = 0; i < g.rows.size(); ++i) all[i] = i;
+  auto [metrics, overall] = evaluate_scope(g.rows, all, g.classes, bootstrap_, confidence_, rng, host);
+  Json result = {{"metric", "classification"}, {"classes", g.classes}};
+  result.update(metrics);
+  result["inputs"] = g.inputs;
+  if (!arm_.empty()) result["arm"] = arm_;
+  result["models"] = models_of(g.inputs);
+  if (count > 1) result["per_table_accuracy"] = per_table_accuracy(g.inputs);
+  result["unlabelled_rows"] = g.unlabelled;
+  result["seed"] = seed_;
+
+  std::vector<std::string> scope_names = {"all"};
+  std::vector<Scores> scope_scores = {overall};
+  if (!group_by_.empty()) {
+    result["group_by"] = group_by_;
+    result["group_order"] = g.group_names;
+    Json groups = Json::object();
+    for (size_t gi = 0; gi < g.group_names.size(); ++gi) {
+      std::vector<size_t> subset;
+      for (size_t i = 0; i < g.rows.size(); ++i)
+        if (g.rows[i].group == gi) subset.push_back(i);
+      auto [gj, gs] = evaluate_scope(g.rows, subset, g.classes, bootstrap_, confidence_, rng, host);
+      groups[g.group_names[gi]] = gj;
+      scope_names.push_back(g.group_names[gi]);
+      scope_scores.push_back(gs);
+    }
+    result["groups"] = groups;
+  }
 
   char buf[160];
   std::snprintf(buf, sizeof buf, "%s: %lld rows from %u table(s): accuracy %.4f, balanced accuracy %.4f", kId,
                 static_cast<long long>(overall.n), count, overall.accuracy, overall.balanced_accuracy);
   host.info((arm_.empty() ? std::string() : arm_ + ": ") + buf);
   ctx.set(kMetrics, result);
-  ctx.set(kConfusion, std::move(confusion));
+  ctx.set(kConfusion, confusion_table(scope_names, scope_scores, g.classes));
 }
 
 }  // namespace mien::evaluation
