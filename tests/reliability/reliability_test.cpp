@@ -421,9 +421,17 @@ TEST_F(Reliability, ATenMegabyteExperimentValidatesInSeconds) {
     text += "  n" + std::to_string(i) + ": {use: dataset.table, with: {path: d" + std::to_string(i) +
             ".csv, label: emotion, id: id}, doc: \"" + std::string(200, 'z') + "\"}\n";
   spit(dir_ / "big.yaml", text);
-  const Result r = mien("validate big.yaml", 120);
+  // The quadratic validator took 110-160 s in a release build; linear takes about 4 s there
+  // (8 s on a loaded 2-core machine). AddressSanitizer slows it about tenfold and CI runs
+  // it beside other tests, so there the bound is wider; quadratic would still be far past it.
+#if defined(__SANITIZE_ADDRESS__)
+  const double limit = 100;
+#else
+  const double limit = 40;
+#endif
+  const Result r = mien("validate big.yaml", 110);
   EXPECT_EQ(r.code, 0) << r.err.substr(0, 400);
-  EXPECT_LT(r.seconds, 40);  // was 110-160 s; about 8 s on a loaded 2-core machine
+  EXPECT_LT(r.seconds, limit);
 }
 
 }  // namespace
