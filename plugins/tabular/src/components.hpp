@@ -31,6 +31,8 @@ inline const ::mien::Json kReadsFiles = {{"format", "input-path"}};
 // (int64 codes, categories = class names), an ID column and GROUP columns. Without
 // `features`, every remaining column whose first non-missing value is a number is a
 // feature; other columns are skipped (listed in the summary).
+struct CsvData;  // csv.hpp
+
 class DatasetTable {
  public:
   static inline const Param<std::string> kPath =
@@ -62,6 +64,12 @@ class DatasetTable {
   void process(Context& ctx);
 
  private:
+  struct Roles;      // which column plays which part
+  struct Converted;  // the rows that are kept, as values
+  Roles assign_roles(const CsvData& csv, const Host& host) const;
+  Converted convert_rows(const CsvData& csv, const Roles& roles, const Host& host) const;
+  std::vector<std::string> class_order(const std::vector<std::string>& labels) const;
+
   std::string path_;      // resolved
   std::string display_;   // as written, for messages
   std::string label_, id_, missing_;
