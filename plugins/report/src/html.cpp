@@ -1467,7 +1467,10 @@ void HtmlReport::process(Context& ctx) {
         const Arm* arm = nullptr;
         for (const auto& a : arms)
           if (a.node == node) arm = &a;
-        classification(pg, j, "Classification — " + (arm ? arm->model : where) + (arm && !arm->binding.empty() ? ", " + arm->binding : ""),
+        // "Classification — face-api fine-tuned: cnn (model.faceapi_expression)" when the arm is named.
+        const bool named = arm && j.contains("arm") && j["arm"].is_string() && arm->label == j["arm"].get<std::string>();
+        const std::string who = arm ? (named ? arm->label + ": " + arm->model : arm->model) : where;
+        classification(pg, j, "Classification — " + who + (arm && !arm->binding.empty() ? ", " + arm->binding : ""),
                        binding);
       } else if ((m == "fidelity" || m == "explanation_accuracy" || m == "top_n_weight") && j.contains("n")) {
         curve_metric(pg, j, " — " + for_whom, binding);

@@ -810,6 +810,11 @@ TEST(Html, HeadlineNamesAccuracyRowsByTheirArm) {
   Json unnamed = {{"metric", "classification"}, {"accuracy", 0.45}};
   ComponentRunner<HtmlReport> r({{"copy_to_run", false}});
   r.set_node_name("html");
+  {
+    std::ofstream(r.run_dir() + "/resolved.yaml")
+        << "nodes:\n  html:\n    use: report.html@1\n    in:\n      items: [geo_acc.metrics, cnn_acc.metrics, "
+           "plain_acc.metrics]\n";
+  }
   r.add_input("items", geo).add_input("items", cnn).add_input("items", unnamed);
   ASSERT_EQ(r.run(), MIEN_OK) << r.error();
   const Json headline = r.json("headline");
@@ -821,4 +826,11 @@ TEST(Html, HeadlineNamesAccuracyRowsByTheirArm) {
   EXPECT_EQ(rows[2], std::make_pair(std::string("accuracy of face-api fine-tuned, all poses together"), std::string("0.43")));
   EXPECT_EQ(rows[3], std::make_pair(std::string("accuracy of face-api fine-tuned, pose S"), std::string("0.40")));
   EXPECT_EQ(rows[4], std::make_pair(std::string("accuracy"), std::string("0.45")));  // no arm: as before
+  // The page and the paper table name the arms too.
+  const std::string html = slurp(r.output_dir() + "/report.html");
+  const auto at = html.find("face-api fine-tuned</td>");
+  EXPECT_NE(at, std::string::npos);
+  EXPECT_NE(html.find("Classification — face-api fine-tuned: "), std::string::npos);
+  const std::string md = slurp(r.output_dir() + "/paper/classification_by_arm.md");
+  EXPECT_NE(md.find("| geometric MLP |"), std::string::npos) << md;
 }
