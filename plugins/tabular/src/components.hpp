@@ -5,6 +5,7 @@
 #include <mien/plugin.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -292,6 +293,12 @@ class SubjectBaseline {
   void process(Context& ctx);
 
  private:
+  struct Keys;       // each row's person (and matched columns) and whether it is neutral
+  struct Selection;  // the output rows, and the persons left without a neutral face
+  Keys row_keys(const TableView& in, const Host& host) const;
+  Selection select_rows(const Keys& keys, const std::map<std::string, std::vector<double>>& neutral,
+                        const Host& host) const;
+
   std::string mode_, group_, neutral_, missing_;
   std::vector<std::string> match_;
   bool keep_neutral_;

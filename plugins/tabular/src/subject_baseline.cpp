@@ -58,37 +58,46 @@ SubjectBaseline::SubjectBaseline(const Setup& s)
   if (neutral_.empty()) throw Error("neutral: give the label of the neutral faces, e.g. neutral");
 }
 
-void SubjectBaseline::process(Context& ctx) {
-  const Host& host = ctx.host();
-  const TableView in = ctx.table(kTableIn);
+struct SubjectBaseline::Keys {
+  std::string group;                    // the person's column
+  std::vector<std::string> match_used;  // the matched columns the table has
+  std::vector<std::string> key;         // per row: "person (pose S)"
+  std::vector<bool> is_neutral;
+  int64_t neutral_rows = 0;
+};
+
+struct SubjectBaseline::Selection {
+  std::vector<int64_t> rows;         // the output rows, in input order
+  std::vector<std::string> missing;  // keys without a neutral face, first appearance order
+  int64_t rows_missing = 0;
+};
+
+// The person's column (`group`, else `subject`, else the first GROUP column), the matched
+// columns, each row's key and which rows are neutral.
+SubjectBaseline::Keys SubjectBaseline::row_keys(const TableView& in, const Host& host) const {
   const int64_t n = in.num_rows();
   const std::vector<std::string> names = column_names(in);
   const auto label = in.label();
-  if (!label) throw Error(std::string(kWho) + ": the table has no LABEL column, so no row is known to be neutral");
-  const auto features = in.with_role(MIEN_ROLE_FEATURE);
-  if (features.empty()) throw Error(std::string(kWho) + ": the table has no FEATURE columns");
-
-  // The person's column: `group`, else `subject`, else the first GROUP column.
-  std::string group = group_;
-  if (group.empty()) {
+  Keys k;
+  k.group = group_;
+  if (k.group.empty()) {
     if (in.find("subject")) {
-      group = "subject";
+      k.group = "subject";
     } else {
       const auto groups = in.with_role(MIEN_ROLE_GROUP);
       if (groups.empty())
         throw Error(std::string(kWho) + ": group: the table has no `subject` and no GROUP column; name the column "
                     "that says which person a face is" + did_you_mean("subject", names));
-      group = groups.front().name();
+      k.group = groups.front().name();
     }
   }
-  const ColumnView person = require_column(in, group, kWho, "group");
+  const ColumnView person = require_column(in, k.group, kWho, "group");
   std::vector<ColumnView> match;
-  std::vector<std::string> match_used;
   for (const auto& m : match_) {
-    if (m == group) continue;
+    if (m == k.group) continue;
     if (auto c = in.find(m)) {
       match.push_back(*c);
-      match_used.push_back(m);
+      k.match_used.push_back(m);
     } else if (!mien::closest_name(m, names).empty()) {
       require_column(in, m, kWho, "match");  // a likely misspelling: throws with the suggestion
     } else {
@@ -96,80 +105,108 @@ void SubjectBaseline::process(Context& ctx) {
                 "without it");
     }
   }
-
-  // Each row's key: the person and the matched columns, as readable text.
-  std::vector<std::string> key(static_cast<size_t>(n));
+  k.key.resize(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
-    std::string k = person.text(i);
-    for (size_t m = 0; m < match.size(); ++m) k += " (" + match_used[m] + " " + match[m].text(i) + ")";
-    key[static_cast<size_t>(i)] = k;
+    std::string key = person.text(i);
+    for (size_t m = 0; m < match.size(); ++m) key += " (" + k.match_used[m] + " " + match[m].text(i) + ")";
+    k.key[static_cast<size_t>(i)] = key;
   }
-  std::vector<bool> is_neutral(static_cast<size_t>(n));
+  k.is_neutral.resize(static_cast<size_t>(n));
   std::set<std::string> labels_seen;
-  int64_t neutral_rows = 0;
   for (int64_t i = 0; i < n; ++i) {
     const std::string l = label->text(i);
     labels_seen.insert(l);
-    is_neutral[static_cast<size_t>(i)] = l == neutral_;
-    neutral_rows += l == neutral_;
+    k.is_neutral[static_cast<size_t>(i)] = l == neutral_;
+    k.neutral_rows += l == neutral_;
   }
-  if (neutral_rows == 0)
+  if (k.neutral_rows == 0)
     throw Error(std::string(kWho) + ": no row has the label '" + neutral_ + "'; the labels are: " +
                 first_few(std::vector<std::string>(labels_seen.begin(), labels_seen.end()), 20) +
                 " (set `neutral` to the label of the neutral faces)");
+  return k;
+}
 
-  // Mean neutral features per key.
-  const size_t M = features.size();
-  struct Baseline {
-    std::vector<double> sum;
-    int64_t rows = 0;
-  };
-  std::map<std::string, Baseline> baselines;
-  for (int64_t i = 0; i < n; ++i) {
-    if (!is_neutral[static_cast<size_t>(i)]) continue;
-    Baseline& b = baselines[key[static_cast<size_t>(i)]];
-    b.sum.resize(M, 0.0);
-    for (size_t j = 0; j < M; ++j) {
-      const double v = features[j].number(i);
-      if (!std::isfinite(v))
-        throw Error(std::string(kWho) + ": feature '" + features[j].name() + "' of the neutral face in row " +
-                    std::to_string(i + 1) + " (" + key[static_cast<size_t>(i)] + ") is not finite");
-      b.sum[j] += v;
-    }
-    ++b.rows;
-  }
-  int64_t several = 0;
-  for (auto& [k, b] : baselines) {
-    for (double& v : b.sum) v /= static_cast<double>(b.rows);
-    several += b.rows > 1;
-  }
-
-  // The output rows, and the persons without a neutral face.
-  std::vector<int64_t> rows;
-  std::vector<std::string> missing;
+// The rows that get a baseline: neutral ones only with keep_neutral, and a person without
+// a neutral face stops the run (missing: error) or is left out with a warning.
+SubjectBaseline::Selection SubjectBaseline::select_rows(const Keys& keys,
+                                                        const std::map<std::string, std::vector<double>>& neutral,
+                                                        const Host& host) const {
+  Selection sel;
   std::set<std::string> missing_seen;
-  int64_t rows_missing = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    if (is_neutral[static_cast<size_t>(i)] && !keep_neutral_) continue;
-    const std::string& k = key[static_cast<size_t>(i)];
-    if (baselines.count(k) == 0) {
-      ++rows_missing;
-      if (missing_seen.insert(k).second) missing.push_back(k);
+  for (size_t i = 0; i < keys.key.size(); ++i) {
+    if (keys.is_neutral[i] && !keep_neutral_) continue;
+    const std::string& k = keys.key[i];
+    if (neutral.count(k) == 0) {
+      ++sel.rows_missing;
+      if (missing_seen.insert(k).second) sel.missing.push_back(k);
       continue;
     }
-    rows.push_back(i);
+    sel.rows.push_back(static_cast<int64_t>(i));
   }
-  const std::string with_match = match_used.empty() ? "" : " with the same " + first_few(match_used);
-  if (!missing.empty()) {
+  const std::string with_match = keys.match_used.empty() ? "" : " with the same " + first_few(keys.match_used);
+  if (!sel.missing.empty()) {
     if (missing_ == "error")
-      throw Error(std::string(kWho) + ": " + std::to_string(missing.size()) + " of the persons have no neutral face (label '" +
-                  neutral_ + "')" + with_match + ": " + first_few(missing) +
+      throw Error(std::string(kWho) + ": " + std::to_string(sel.missing.size()) +
+                  " of the persons have no neutral face (label '" + neutral_ + "')" + with_match + ": " +
+                  first_few(sel.missing) +
                   "; add their neutral faces, set `neutral` to the neutral label, match: [] to accept another pose's "
-                  "neutral face, or missing: drop to leave their " + std::to_string(rows_missing) + " rows out");
-    host.warn(std::string(kWho) + ": dropped " + std::to_string(rows_missing) + " rows of " +
-              std::to_string(missing.size()) + " persons without a neutral face" + with_match + ": " + first_few(missing));
+                  "neutral face, or missing: drop to leave their " + std::to_string(sel.rows_missing) + " rows out");
+    host.warn(std::string(kWho) + ": dropped " + std::to_string(sel.rows_missing) + " rows of " +
+              std::to_string(sel.missing.size()) + " persons without a neutral face" + with_match + ": " +
+              first_few(sel.missing));
   }
-  if (rows.empty()) throw Error(std::string(kWho) + ": no row is left once the neutral faces are taken out");
+  if (sel.rows.empty()) throw Error(std::string(kWho) + ": no row is left once the neutral faces are taken out");
+  return sel;
+}
+
+namespace {
+
+// The mean features of each key's neutral faces (`averaged`: keys with more than one).
+std::map<std::string, std::vector<double>> neutral_means(const std::vector<ColumnView>& features,
+                                                         const std::vector<std::string>& key,
+                                                         const std::vector<bool>& is_neutral, int64_t* averaged) {
+  const size_t M = features.size();
+  std::map<std::string, std::vector<double>> sums;
+  std::map<std::string, int64_t> counts;
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (!is_neutral[i]) continue;
+    std::vector<double>& sum = sums[key[i]];
+    sum.resize(M, 0.0);
+    for (size_t j = 0; j < M; ++j) {
+      const double v = features[j].number(static_cast<int64_t>(i));
+      if (!std::isfinite(v))
+        throw Error(std::string(kWho) + ": feature '" + features[j].name() + "' of the neutral face in row " +
+                    std::to_string(i + 1) + " (" + key[i] + ") is not finite");
+      sum[j] += v;
+    }
+    ++counts[key[i]];
+  }
+  *averaged = 0;
+  for (auto& [k, sum] : sums) {
+    for (double& v : sum) v /= static_cast<double>(counts[k]);
+    *averaged += counts[k] > 1;
+  }
+  return sums;
+}
+
+}  // namespace
+
+// Key every row by its person (and pose); average each key's neutral faces; pick the rows;
+// write the relative table and the two baseline tables.
+void SubjectBaseline::process(Context& ctx) {
+  const Host& host = ctx.host();
+  const TableView in = ctx.table(kTableIn);
+  const int64_t n = in.num_rows();
+  const auto label = in.label();
+  if (!label) throw Error(std::string(kWho) + ": the table has no LABEL column, so no row is known to be neutral");
+  const auto features = in.with_role(MIEN_ROLE_FEATURE);
+  if (features.empty()) throw Error(std::string(kWho) + ": the table has no FEATURE columns");
+  const Keys keys = row_keys(in, host);
+  int64_t several = 0;
+  const auto baselines = neutral_means(features, keys.key, keys.is_neutral, &several);
+  const Selection sel = select_rows(keys, baselines, host);
+  const std::vector<int64_t>& rows = sel.rows;
+  const size_t M = features.size();
 
   const bool ratio = mode_ == "ratio";
   const bool unchanged = mode_ == "none";  // the same rows and classes, absolute features (for comparisons)
@@ -177,7 +214,7 @@ void SubjectBaseline::process(Context& ctx) {
     // Rule: a neutral value of exactly 0 cannot divide; stop rather than write inf.
     for (const auto& [k, b] : baselines)
       for (size_t j = 0; j < M; ++j)
-        if (b.sum[j] == 0.0)
+        if (b[j] == 0.0)
           throw Error(std::string(kWho) + ": mode ratio: feature '" + features[j].name() +
                       "' of the neutral face of " + k + " is 0, so the ratio is undefined; use mode: difference "
                       "(or leave that feature out of the table)");
@@ -202,7 +239,7 @@ void SubjectBaseline::process(Context& ctx) {
       rel.reserve(rows.size());
       used.reserve(rows.size());
       for (int64_t r : rows) {
-        const double nv = baselines.at(key[static_cast<size_t>(r)]).sum[f];
+        const double nv = baselines.at(keys.key[static_cast<size_t>(r)])[f];
         const double x = col.number(r);
         rel.push_back(ratio ? x / nv : unchanged ? x : x - nv);
         used.push_back(nv);
@@ -221,32 +258,33 @@ void SubjectBaseline::process(Context& ctx) {
     }
   }
   Json meta = in.meta();
-  meta["subject_baseline"] = {{"mode", mode_}, {"group", group}, {"match", match_used}, {"neutral", neutral_}};
+  meta["subject_baseline"] = {{"mode", mode_}, {"group", keys.group}, {"match", keys.match_used}, {"neutral", neutral_}};
   out.meta(meta);
   Json base_meta = in.meta();
-  base_meta["subject_baseline"] = {{"baseline_of", "neutral faces"}, {"group", group}, {"match", match_used},
+  base_meta["subject_baseline"] = {{"baseline_of", "neutral faces"}, {"group", keys.group}, {"match", keys.match_used},
                                    {"neutral", neutral_}};
   base.meta(base_meta);
   base_meta["subject_baseline"]["baseline_of"] = "neutral faces, relative to themselves (" + mode_ + ")";
   rel_base.meta(base_meta);
 
-  const int64_t kept_neutral = keep_neutral_ ? neutral_rows : 0;
+  const int64_t kept_neutral = keep_neutral_ ? keys.neutral_rows : 0;
+  const std::string with_match = keys.match_used.empty() ? "" : " with the same " + first_few(keys.match_used);
   Json summary{{"mode", mode_},
-               {"group", group},
-               {"match", match_used},
+               {"group", keys.group},
+               {"match", keys.match_used},
                {"neutral", neutral_},
                {"rows_in", n},
                {"rows_out", rows.size()},
-               {"neutral_rows", neutral_rows},
+               {"neutral_rows", keys.neutral_rows},
                {"neutral_rows_kept", kept_neutral},
                {"baselines", baselines.size()},
                {"baselines_averaged", several},
-               {"without_neutral", missing},
-               {"rows_without_neutral", rows_missing},
+               {"without_neutral", sel.missing},
+               {"rows_without_neutral", sel.rows_missing},
                {"features", M}};
   host.info(std::string(kWho) + ": " + std::to_string(rows.size()) + " rows relative to " +
             std::to_string(baselines.size()) + " neutral baselines (" + mode_ + ")" + with_match +
-            (keep_neutral_ ? "" : "; " + std::to_string(neutral_rows) + " neutral rows dropped"));
+            (keep_neutral_ ? "" : "; " + std::to_string(keys.neutral_rows) + " neutral rows dropped"));
   ctx.set(kTableOut, std::move(out));
   ctx.set(kBaseline, std::move(base));
   ctx.set(kRelativeBaseline, std::move(rel_base));
