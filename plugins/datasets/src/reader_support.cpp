@@ -50,12 +50,6 @@ std::string trim(const std::string& s) {
   return s.substr(b, e - b);
 }
 
-std::string join(const std::vector<std::string>& v, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
-  return out;
-}
-
 // ---- parameters -----------------------------------------------------------------------
 
 Json class_map_schema() {

@@ -5,6 +5,7 @@
 
 #include <mien/plugin.hpp>
 #include <mien/suggest.hpp>
+#include <mien/text.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -30,7 +31,7 @@ const std::vector<std::pair<std::string, std::string>>& class_synonyms();
 std::string lower(std::string s);
 std::string upper(std::string s);
 std::string trim(const std::string& s);
-std::string join(const std::vector<std::string>& v, const std::string& sep = ", ");
+using mien::join;  // <mien/text.hpp>
 
 // Misspelt names: mien::closest_name and mien::did_you_mean from the SDK.
 using mien::closest_name;

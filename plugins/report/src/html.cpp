@@ -743,12 +743,8 @@ Json headline_rows(const std::vector<std::pair<std::string, Json>>& items) {
     double share = NAN, random_share = NAN, weight = NAN;
   };
   std::vector<Row> rows;
-  std::map<std::string, int> seen;
   for (const auto& [where, j] : items) {
-    auto add = [&, w = where](const std::string& label, const std::string& value) {
-      rows.push_back({label, value, w});
-      ++seen[label];
-    };
+    auto add = [&, w = where](const std::string& label, const std::string& value) { rows.push_back({label, value, w}); };
     auto add_share = [&](const std::string& label, const std::string& value, double share, double random_share,
                          const char* weight_key) {
       add(label, value);
@@ -836,11 +832,11 @@ Json headline_rows(const std::vector<std::pair<std::string, Json>>& items) {
   // One label from several nodes (fidelity of two arms, say): each node keeps its own rows,
   // named by the node, so copies are pooled only within one node, never across arms.
   const auto node_part = [](const std::string& where) { return where.substr(0, where.find_first_of("[.")); };
+  std::map<std::string, int> seen;  // rows per (final) label
   {
     std::map<std::string, std::set<std::string>> nodes_of;
     for (const auto& r : rows)
       if (!r.where.empty() && r.where.rfind("item ", 0) != 0) nodes_of[r.label].insert(node_part(r.where));
-    seen.clear();
     for (auto& r : rows) {
       const auto it = nodes_of.find(r.label);
       if (it != nodes_of.end() && it->second.size() > 1) r.label += " — " + node_part(r.where);
